@@ -1,0 +1,111 @@
+"""The pipeline, end to end: source → parse → check → emit → validate.
+
+`check_source` and `compile_source` are the Python API (re-exported from the
+package); the command line is a thin layer over them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, NamedTuple
+
+from . import rules, schemas
+from .checker import Overrides, check, override_statement
+from .diagnostics import Diagnostic, has_errors, sort_diagnostics
+from .emitter import Emitted, emit
+from .nodes import Span
+from .parser import parse
+
+
+class Result(NamedTuple):
+    """What a check or compile produced: the payload (None when there are
+    errors) and every diagnostic, in source order."""
+
+    payload: dict[str, Any] | None
+    diagnostics: list[Diagnostic]
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+
+def decode_source(data: bytes, file: str) -> tuple[str | None, list[Diagnostic]]:
+    """Bytes of a `.call` file → text, or a diagnostic saying why not."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    nul = data.find(b"\x00")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return None, [_unreadable(data, error.start, file, "the file is not valid UTF-8",
+                                  "save it as UTF-8")]
+    if nul != -1:
+        return None, [_unreadable(data, nul, file, "the file holds NUL bytes: is it binary?",
+                                  "a .call file is plain UTF-8 text")]
+    return text, []
+
+
+def _unreadable(data: bytes, offset: int, file: str, message: str, help: str) -> Diagnostic:
+    before = data[:offset]
+    line = before.count(b"\n") + 1
+    column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+    return rules.UNREADABLE(Span(file, line, column, line, column + 1, offset, offset + 1),
+                            f"{message} (byte {offset})", help=help)
+
+
+def check_source(source: str | bytes, filename: str = "<string>") -> Result:
+    """Check a script. Placeholders may stay unfilled; the payload returned
+    is the would-be payload, with `{placeholders}` as written."""
+    return _run(source, filename, variables=None)
+
+
+def compile_source(source: str | bytes, filename: str = "<string>", *,
+                   variables: Mapping[str, str] | None = None, to: str | None = None,
+                   sender: str | None = None, plan: bool = False) -> Result:
+    """Compile a script to the request body of `POST /voice/conversation`
+    (when the recipient is known, from the script or `to`) or to the bare
+    plan `{"verbs": [...]}` (otherwise, or with `plan=True`).
+
+    `variables` fill `{placeholders}`; every placeholder needs one. `to` and
+    `sender` override the script's `to` and `from`.
+    """
+    overrides = Overrides(
+        to=override_statement("to", to, "--to") if to is not None else None,
+        sender=override_statement("from", sender, "--from") if sender is not None else None)
+    return _run(source, filename, variables=dict(variables or {}), overrides=overrides,
+                plan_only=plan)
+
+
+def _run(source: str | bytes, filename: str, *, variables: dict[str, str] | None,
+         overrides: Overrides | None = None, plan_only: bool = False) -> Result:
+    if isinstance(source, bytes):
+        text, diagnostics = decode_source(source, filename)
+        if text is None:
+            return Result(None, diagnostics)
+    else:
+        text = source
+    parsed = parse(text, filename)
+    diagnostics = list(parsed.diagnostics)
+    if parsed.module is None:
+        return Result(None, sort_diagnostics(diagnostics))
+    script, found = check(parsed.module, error_lines=parsed.error_lines, variables=variables,
+                          overrides=overrides, plan_only=plan_only)
+    diagnostics.extend(found)
+    if has_errors(diagnostics):
+        return Result(None, sort_diagnostics(diagnostics))
+    emitted = emit(script, as_request=script.target is not None and not plan_only)
+    diagnostics.extend(_schema_diagnostics(emitted, script.span))
+    payload = None if has_errors(diagnostics) else emitted.payload
+    return Result(payload, sort_diagnostics(diagnostics))
+
+
+def _schema_diagnostics(emitted: Emitted, fallback: Span) -> list[Diagnostic]:
+    schema = schemas.schema_for(emitted.payload)
+    found = []
+    for error in schemas.validate(emitted.payload, schema):
+        if emitted.is_unfilled(error.path):
+            continue  # judged once the placeholder has a value
+        span = emitted.span_for(error.path) or fallback
+        found.append(rules.SCHEMA(
+            span, f"the payload breaks Routee's schema at {error.pointer or '/'}: {error.message}",
+            help="this is a bug in dialplan's checker: please report it with this script"))
+    return found

@@ -1,0 +1,20 @@
+"""Facts about Routee's Voice API that the checker and emitter build on.
+
+Each fact is documented on docs.routee.net unless its comment says
+otherwise; the project's ROUTEE notes keep the sources.
+"""
+
+#: The languages SAY speaks, exactly as Routee spells them.
+LANGUAGES = ("en-US", "de-DE", "fr-FR", "it-IT", "pt-BR", "es-ES", "es-LA", "en-GB",
+             "el-GR", "bg-BG", "pl-PL", "hu-HU", "sv-SE", "ru-RU")
+GENDERS = ("male", "female")
+
+MAX_TEXT_LENGTH = 1000        # SAY message.text, in characters
+HANGUP_DELAY_RANGE = (1, 60)  # conversation hangupDelay, seconds
+MAX_NUMERIC_SENDER = 16       # a numeric `from`, in characters
+
+CALLBACK_STRATEGIES = {"change": "OnChange", "completion": "OnCompletion"}
+MACHINE_STRATEGIES = {"hangup": "Hangup", "continue": "Continue"}
+RECORDING_FORMATS = ("WAV", "MP3")
+
+FINAL_STATUSES = ("Completed", "Busy", "NoAnswer", "Failed", "Unsent", "Terminated")

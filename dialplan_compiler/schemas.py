@@ -1,0 +1,76 @@
+"""Validation of payloads against the JSON Schemas in `schemas/`.
+
+`conversation.schema.json` describes the request body of
+`POST /voice/conversation`; `dialplan.schema.json` the `{"verbs": [...]}`
+object (inline, behind a dialPlanUrl, or answered to an eventUrl). Both are
+Draft 2020-12. jsonschema is imported only when a payload is validated.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from .resources import schema_path
+
+CONVERSATION = "conversation.schema.json"
+DIALPLAN = "dialplan.schema.json"
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaError:
+    """One place where a payload breaks its schema."""
+
+    path: tuple[str | int, ...]   # where in the payload (JSON pointer parts)
+    message: str
+    keyword: str                  # the schema keyword that failed
+
+    @property
+    def pointer(self) -> str:
+        return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in self.path)
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    return json.loads(schema_path(name).read_text(encoding="utf-8"))
+
+
+@cache
+def _validator(name: str):
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    resources = [(load_schema(n)["$id"], Resource.from_contents(load_schema(n)))
+                 for n in (CONVERSATION, DIALPLAN)]
+    registry = Registry().with_resources(resources)
+    return Draft202012Validator(load_schema(name), registry=registry)
+
+
+def validate(payload: Any, schema: str) -> list[SchemaError]:
+    """Every way `payload` breaks `schema` (empty when it is valid)."""
+    errors = []
+    for error in _validator(schema).iter_errors(payload):
+        # A failed `if`/`then` or `allOf` wraps the real cause; report the
+        # innermost errors, which point at the field that is wrong.
+        leaves = _leaves(error)
+        for leaf in leaves:
+            errors.append(SchemaError(tuple(leaf.absolute_path), leaf.message, str(leaf.validator)))
+    return sorted(set(errors), key=_order)
+
+
+def _order(error: SchemaError) -> tuple:
+    return (tuple(f"{p:09d}" if isinstance(p, int) else p for p in error.path), error.message)
+
+
+def _leaves(error) -> list:
+    if error.validator in ("allOf", "$ref") and error.context:
+        return [leaf for sub in error.context for leaf in _leaves(sub)]
+    return [error]
+
+
+def schema_for(payload: Any) -> str:
+    """The schema a payload is meant to follow: a bare plan has `verbs`."""
+    return DIALPLAN if isinstance(payload, dict) and "verbs" in payload and "to" not in payload \
+        else CONVERSATION
