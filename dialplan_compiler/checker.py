@@ -150,6 +150,9 @@ class Checker:
         self.interruptibles: list[Span] = []
         self.forever: Statement | None = None
         self.unreachable_reported = False
+        #: A statement was skipped (unknown, or broken by a syntax error): the
+        #: script's shape is unknown, so whole-plan rules stay quiet.
+        self.unrecognized = False
 
     # --- entry point -------------------------------------------------------------
 
@@ -163,10 +166,12 @@ class Checker:
         }
         for statement in self.module.statements:
             if self._has_syntax_error(statement):
+                self.unrecognized = True
                 continue
             name = statement.name.text
             handler = handlers.get(name)
             if handler is None:
+                self.unrecognized = True
                 self._unknown_statement(statement)
                 continue
             if statement.block is not None:
@@ -870,8 +875,8 @@ class Checker:
                 self.first_verb.span, "a script with `plan url` holds no verbs",
                 related=[Related(plan_url.statement.span, "the plan is hosted here")],
                 help="remove the verbs, or remove `plan url` to send them inline"))
-        elif plan_url is None and self.first_verb is None and "plan" not in \
-                {s.name.text for s in self.module.statements}:
+        elif plan_url is None and self.first_verb is None and not self.unrecognized and \
+                "plan" not in {s.name.text for s in self.module.statements}:
             at = self.module.statements[0].span if self.module.statements else \
                 Span(self.module.span.file, 1, 1, 1, 2, 0, 1)
             self.report(rules.PLAN_SHAPE(
