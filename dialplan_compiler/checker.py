@@ -40,6 +40,8 @@ class Overrides:
 
     to: Statement | None = None
     sender: Statement | None = None
+    #: A sender from the configuration, used when the script has no `from`.
+    default_sender: Statement | None = None
 
 
 def override_statement(name: str, value: str, origin: str) -> Statement:
@@ -123,6 +125,20 @@ def _suggest(word: str, choices: Iterable[str]) -> str | None:
             return choice
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return close[0] if close else None
+
+
+def suggest_language(text: str) -> str | None:
+    """The language(s) a mistyped code most likely meant: `en-gb` and
+    `en_GB` → `en-GB`, `fr` → `fr-FR`, `en` → `en-US or en-GB`."""
+    normalized = text.replace("_", "-")
+    exact = _suggest(normalized, routee.LANGUAGES)
+    if exact and exact.lower() == normalized.lower():
+        return exact
+    prefix = normalized.split("-")[0].lower()
+    same_language = [lang for lang in routee.LANGUAGES if lang.split("-")[0] == prefix]
+    if same_language:  # quoted by the caller: 'en-US' or 'en-GB'
+        return "' or '".join(same_language)
+    return exact
 
 
 def _seconds_text(seconds: int) -> str:
@@ -664,7 +680,7 @@ class Checker:
             return None
         if text in routee.LANGUAGES:
             return text
-        guess = _suggest(text, routee.LANGUAGES)
+        guess = suggest_language(text)
         self.report(rules.UNKNOWN_LANGUAGE(
             arg.span, f"'{text}' is not a language Routee speaks",
             label=f"did you mean '{guess}'?" if guess else None,
@@ -856,7 +872,10 @@ class Checker:
     # --- whole-plan rules ----------------------------------------------------------
 
     def _apply_overrides(self) -> None:
-        for name, statement in (("to", self.overrides.to), ("from", self.overrides.sender)):
+        declared = {s.name.text for s in self.module.statements}
+        default = self.overrides.default_sender if "from" not in declared else None
+        for name, statement in (("to", self.overrides.to),
+                                ("from", self.overrides.sender or default)):
             if statement is None:
                 continue
             args = _Args(statement)

@@ -10,6 +10,7 @@ from typing import Any, Mapping, NamedTuple
 
 from . import rules, schemas
 from .checker import Overrides, check, override_statement
+from .config import Config, ignored_lines, suppressed
 from .diagnostics import Diagnostic, has_errors, sort_diagnostics
 from .emitter import Emitted, emit
 from .nodes import Span
@@ -52,31 +53,53 @@ def _unreadable(data: bytes, offset: int, file: str, message: str, help: str) ->
                             f"{message} (byte {offset})", help=help)
 
 
-def check_source(source: str | bytes, filename: str = "<string>") -> Result:
+def check_source(source: str | bytes, filename: str = "<string>", *,
+                 config: Config | None = None) -> Result:
     """Check a script. Placeholders may stay unfilled; the payload returned
     is the would-be payload, with `{placeholders}` as written."""
-    return _run(source, filename, variables=None)
+    config = config or Config()
+    return _run(source, filename, variables=None, config=config,
+                overrides=Overrides(default_sender=_default_sender(config)))
 
 
 def compile_source(source: str | bytes, filename: str = "<string>", *,
                    variables: Mapping[str, str] | None = None, to: str | None = None,
-                   sender: str | None = None, plan: bool = False) -> Result:
+                   sender: str | None = None, plan: bool = False,
+                   config: Config | None = None) -> Result:
     """Compile a script to the request body of `POST /voice/conversation`
     (when the recipient is known, from the script or `to`) or to the bare
     plan `{"verbs": [...]}` (otherwise, or with `plan=True`).
 
     `variables` fill `{placeholders}`; every placeholder needs one. `to` and
-    `sender` override the script's `to` and `from`.
+    `sender` override the script's `to` and `from`. `config` selects which
+    warnings are reported and may give a default sender.
     """
+    config = config or Config()
     overrides = Overrides(
         to=override_statement("to", to, "--to") if to is not None else None,
-        sender=override_statement("from", sender, "--from") if sender is not None else None)
+        sender=override_statement("from", sender, "--from") if sender is not None else None,
+        default_sender=_default_sender(config))
     return _run(source, filename, variables=dict(variables or {}), overrides=overrides,
-                plan_only=plan)
+                plan_only=plan, config=config)
+
+
+def _default_sender(config: Config):
+    if config.default_sender is None:
+        return None
+    origin = str(config.path) if config.path else "configuration"
+    return override_statement("from", config.default_sender, origin)
 
 
 def _run(source: str | bytes, filename: str, *, variables: dict[str, str] | None,
-         overrides: Overrides | None = None, plan_only: bool = False) -> Result:
+         config: Config, overrides: Overrides | None = None, plan_only: bool = False) -> Result:
+    result = _pipeline(source, filename, variables=variables, overrides=overrides,
+                       plan_only=plan_only)
+    kept = [d for d in result.diagnostics if config.keeps(d)]
+    return Result(result.payload, kept)
+
+
+def _pipeline(source: str | bytes, filename: str, *, variables: dict[str, str] | None,
+              overrides: Overrides | None, plan_only: bool) -> Result:
     if isinstance(source, bytes):
         text, diagnostics = decode_source(source, filename)
         if text is None:
@@ -90,6 +113,9 @@ def _run(source: str | bytes, filename: str, *, variables: dict[str, str] | None
     script, found = check(parsed.module, error_lines=parsed.error_lines, variables=variables,
                           overrides=overrides, plan_only=plan_only)
     diagnostics.extend(found)
+    ignores = ignored_lines(parsed.module.comments)
+    if ignores:
+        diagnostics = [d for d in diagnostics if not suppressed(d, ignores)]
     if has_errors(diagnostics):
         return Result(None, sort_diagnostics(diagnostics))
     emitted = emit(script, as_request=script.target is not None and not plan_only)

@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 
-def run(*args, input=None):
-    return CliRunner().invoke(cli.main, [str(a) for a in args], input=input)
+def run(*args, input=None, color=False):
+    return CliRunner().invoke(cli.main, [str(a) for a in args], input=input, color=color)
 
 
 @pytest.fixture
@@ -42,18 +42,89 @@ def test_check_clean_file_exits_0():
     assert "0 errors, 0 warnings in 1 file" in result.output
 
 
-def test_check_reports_every_error_with_position_and_caret(write):
+def test_check_reports_every_error_with_position(write):
     path = write("bad.call", 'from +302101234567\nsya "hi"\nsay "x" in en-gb\nring 0s\n')
+    result = run("check", "--format", "concise", path)
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{path}:2:1: error[DP101]: unknown statement 'sya'",
+        f"{path}:3:12: error[DP204]: 'en-gb' is not a language Routee speaks",
+        f"{path}:4:1: error[DP202]: `ring` is a call setting and must come before the first verb",
+        f"{path}:4:6: error[DP209]: the ring time must be at least 1 s, not 0s",
+        "4 errors, 0 warnings in 1 file",
+    ]
+
+
+def test_text_format_shows_source_caret_label_and_help(write):
+    path = write("bad.call", 'from +302101234567\nsay "x" in en-gb\n')
     result = run("check", path)
     assert result.exit_code == 1
-    out = result.output
-    assert f"{path}:2:1: error[DP101]: unknown statement 'sya'" in out
-    assert f"{path}:3:12: error[DP204]: 'en-gb' is not a language Routee speaks" in out
-    assert f"{path}:4:1: error[DP202]" in out
-    assert f"{path}:4:6: error[DP209]" in out
-    # the source line and a caret under the span
-    assert "  3 | say \"x\" in en-gb\n    |            ^^^^^ did you mean 'en-GB'?" in out
-    assert "4 errors, 0 warnings in 1 file" in out
+    assert result.output == (
+        "error[DP204]: 'en-gb' is not a language Routee speaks\n"
+        f"  --> {path}:2:12\n"
+        "   |\n"
+        ' 2 | say "x" in en-gb\n'
+        "   |            ^^^^^ did you mean 'en-GB'?\n"
+        "   = help: Routee's languages: en-US de-DE fr-FR it-IT pt-BR es-ES es-LA en-GB "
+        "el-GR bg-BG pl-PL hu-HU sv-SE ru-RU\n"
+        "\n"
+        "1 error, 0 warnings in 1 file\n")
+
+
+def test_related_span_is_drawn_in_the_snippet(write):
+    path = write("two.call", 'from +302101234567\ndial +302107654321\ndial +302107654321\n')
+    result = run("check", path)
+    assert (" 2 | dial +302107654321\n"
+            "   | ------------------ first `dial` is here\n"
+            " 3 | dial +302107654321\n"
+            "   | ^^^^ second dial\n") in result.output
+
+
+def test_carets_stay_aligned_after_tabs_and_wide_characters(write):
+    path = write("wide.call", 'say "漢字" in fr\n\tsay "x" in xx\n')
+    out = run("check", path).output
+    # 漢字 takes four terminal columns: the caret sits under 'fr', not two columns early
+    assert ' 1 | say "漢字" in fr\n   | ' + " " * 14 + "^^ " in out
+    assert " 2 | \tsay \"x\" in xx\n   | \t           ^^" in out
+
+
+def test_color_only_when_asked_or_forced(write, monkeypatch):
+    path = write("bad.call", "sya\n")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    # color=True: the runner passes escape codes through instead of stripping them
+    assert "\x1b[" not in run("check", path, color=True).output  # not a terminal
+    assert "\x1b[" in run("check", "--color", "always", path, color=True).output
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert "\x1b[" in run("check", path, color=True).output
+    assert "\x1b[" not in run("check", "--color", "never", path, color=True).output
+    monkeypatch.delenv("FORCE_COLOR")
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[" not in run("check", path, color=True).output
+
+
+def test_max_errors_caps_text_output(write):
+    path = write("many.call", "".join(f"sya{i}\n" for i in range(10)))
+    out = run("check", "--max-errors", "3", path).output
+    assert out.count("error[DP101]") == 3
+    assert f"{path}: 7 more diagnostics not shown (--max-errors 3)" in out
+    assert "10 errors, 0 warnings in 1 file" in out
+
+
+def test_warnings_as_errors(write):
+    path = write("warn.call", 'play "https://cdn.example.com/a.mp3"\n')
+    assert run("check", path).exit_code == 0
+    assert run("check", "--warnings-as-errors", path).exit_code == 1
+    compiled = run("compile", "--warnings-as-errors", path)
+    assert compiled.exit_code == 1
+    assert compiled.stdout == ""
+
+
+def test_github_format_is_the_default_under_github_actions(write, monkeypatch):
+    path = write("bad.call", "sya\n")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    out = run("check", path).output
+    assert out.startswith(f"::error file={path},line=1,col=1,")
 
 
 def test_warnings_alone_exit_0(write):
@@ -69,7 +140,7 @@ def test_check_directory_finds_call_files_in_order(write, tmp_path):
     write("a/ignored.txt", "sya\n")
     result = run("check", tmp_path)
     assert result.exit_code == 1
-    files = re.findall(r"^(\S+\.call):1:1", result.output, re.M)
+    files = re.findall(r"--> (\S+\.call):1:1", result.output)
     assert files == [str(tmp_path / "a/one.call"), str(tmp_path / "b/two.call")]
     assert "in 2 files" in result.output
 
@@ -131,7 +202,8 @@ def test_to_turns_a_bare_plan_into_a_call():
 def test_bad_to_override_is_reported_against_the_flag():
     result = run("compile", EXAMPLES / "pin-prompt.call", "--to", "+30123")
     assert result.exit_code == 1
-    assert "--to:1:1: error[DP211]" in result.stderr
+    assert "--> --to:1:1" in result.stderr
+    assert "error[DP211]" in result.stderr
     assert result.stdout == ""
 
 
@@ -148,7 +220,7 @@ def test_missing_var_is_an_error_in_compile_not_in_check():
     path = EXAMPLES / "appointment-reminder.call"
     compiled = run("compile", path, "--var", "name=Ana")
     assert compiled.exit_code == 1
-    assert f"{path}:12:29: error[DP215]: no value for {{date}}" in compiled.stderr
+    assert f"error[DP215]: no value for {{date}}\n   --> {path}:12:29" in compiled.stderr
     assert run("check", path).exit_code == 0
 
 
@@ -181,7 +253,7 @@ def test_stdin_is_read_with_dash():
     assert json.loads(result.stdout)["verbs"][0]["message"]["text"] == "Hi."
     bad = run("check", "-", input="sya\n")
     assert bad.exit_code == 1
-    assert "<stdin>:1:1: error[DP101]" in bad.output
+    assert "error[DP101]: unknown statement 'sya'\n  --> <stdin>:1:1" in bad.output
 
 
 def test_rules_lists_every_code():
@@ -192,10 +264,13 @@ def test_rules_lists_every_code():
 
 
 def test_internal_error_exits_3_and_names_the_file(monkeypatch):
+    from dialplan_compiler import compiler
+
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "check_source", broken)
+    # The only way to reach the internal-error path is a bug; plant one.
+    monkeypatch.setattr(compiler, "check_source", broken)
     path = EXAMPLES / "pin-prompt.call"
     result = run("check", path)
     assert result.exit_code == 3
