@@ -251,7 +251,7 @@ def _on_error(error) -> bool:
             return True
         span = Span(ctx.file, token.line, token.column, token.end_line, token.end_column,
                     token.start_pos, token.end_pos)
-        if token.type == "RBRACE":
+        if token.type in ("RBRACE", "STRAY_RBRACE"):
             return _report(rules.UNMATCHED_CLOSE(
                 span, "'}' closes nothing", label="no block is open here",
                 help="remove it, or add the '{' it was meant to close"))
@@ -274,6 +274,12 @@ def _pop_brace(token):
     braces = _context.get().open_braces
     if braces:
         braces.pop()
+    else:
+        # A '}' with nothing to close. Left as RBRACE, the LALR parser could
+        # first reduce on it (LALR merges the lookaheads of the top level and
+        # of blocks) and leave its stack in a state recovery cannot use; a
+        # type no parser state accepts fails at once, before any reduction.
+        token.type = "STRAY_RBRACE"
     return token
 
 
