@@ -127,6 +127,30 @@ def _suggest(word: str, choices: Iterable[str]) -> str | None:
     return close[0] if close else None
 
 
+MAX_URL_LENGTH = 2048
+
+
+def _url_problem(url: str) -> str | None:
+    """What is wrong with a URL Routee has to call or fetch, if anything."""
+    if any(ch.isspace() for ch in url):
+        return "it contains white space"
+    if len(url) > MAX_URL_LENGTH:
+        return f"it is {len(url)} characters long; the limit is {MAX_URL_LENGTH}"
+    parts = urlsplit(url)  # lower-cases the scheme, so look at the text itself too
+    scheme = url.partition(":")[0]
+    if scheme.lower() in ("http", "https") and scheme not in ("http", "https"):
+        return f"write the scheme in lower case ({scheme.lower()}://)"
+    if parts.scheme not in ("http", "https"):
+        return f"{url!r} does not start with http:// or https://"
+    if not parts.hostname:
+        return f"{url!r} has no host"
+    try:
+        parts.port
+    except ValueError:
+        return f"{url!r} has an invalid port"
+    return None
+
+
 def suggest_language(text: str) -> str | None:
     """The language(s) a mistyped code most likely meant: `en-gb` and
     `en_GB` → `en-GB`, `fr` → `fr-FR`, `en` → `en-US or en-GB`."""
@@ -158,6 +182,8 @@ class Checker:
         self.plan_only = plan_only
         self.diagnostics: list[Diagnostic] = []
         self.settings: dict[str, _Setting] = {}
+        #: The first statement of each setting, valid or not.
+        self.declared: dict[str, Statement] = {}
         self.voice = _Voice(None, None, module.span)
         self.verbs: list = []
         self.first_verb: Statement | None = None
@@ -168,7 +194,7 @@ class Checker:
         self.unreachable_reported = False
         #: A statement was skipped (unknown, or broken by a syntax error): the
         #: script's shape is unknown, so whole-plan rules stay quiet.
-        self.unrecognized = False
+        self.unrecognized = bool(self.error_lines)
 
     # --- entry point -------------------------------------------------------------
 
@@ -249,12 +275,14 @@ class Checker:
                 statement.name.span, f"`{name}` is a call setting and must come before the first verb",
                 related=[Related(self.first_verb.span, "first verb")],
                 help=f"move it above line {self.first_verb.span.line}"))
-        if name in self.settings:
-            first = self.settings[name].statement
+        if name in self.declared:
+            first = self.declared[name]
             self.report(rules.DUPLICATE_SETTING(
                 statement.name.span, f"`{name}` is already set",
                 related=[Related(first.span, "first set here")],
                 help="a call has one of each setting; remove one of them"))
+        else:
+            self.declared[name] = statement
 
     def _set(self, name: str, value: object, statement: Statement) -> None:
         if value is not None and name not in self.settings:
@@ -307,15 +335,15 @@ class Checker:
             first = arg.parts[0]
             if not isinstance(first, str) or "://" not in first:
                 return url  # judged after substitution
-            judged = first
-        parts = urlsplit(judged) if " " not in judged.strip() else None
-        if (parts is None or parts.scheme not in ("http", "https") or not parts.netloc
-                or any(ch.isspace() for ch in judged)):
+            # Judge the shape with each placeholder standing for a plain word.
+            judged = "".join(p if isinstance(p, str) else "x" for p in arg.parts)
+        problem = _url_problem(judged)
+        if problem:
             self.report(rules.BAD_URL(
-                arg.span, f"{what} must be an absolute http(s) URL, not {url!r}",
+                arg.span, f"{what} must be an absolute http(s) URL: {problem}",
                 help='for example "https://hooks.example.com/routee"'))
             return None
-        if parts.scheme == "http":
+        if judged.startswith("http:"):
             self.report(rules.PLAIN_HTTP(
                 arg.span, f"{what} uses plain http://",
                 help="use https:// so that call data is not sent in the clear"))
@@ -346,9 +374,11 @@ class Checker:
                 arg.span, f"'{arg.text}' is not a duration",
                 help="durations are whole numbers with units: 45s, 2m, 1h, 1m30s"))
         else:
+            quoted = isinstance(arg, String) and re.fullmatch(r"[0-9hms]+", arg.text)
             self.report(rules.WRONG_ARGUMENT(
-                arg.span, f"expected {what}, found {_describe(arg)}",
-                help="durations are whole numbers with units: 45s, 2m, 1h, 1m30s"))
+                arg.span, f"expected a duration for {what}, found {_describe(arg)}",
+                help=f"write it without quotes: {arg.text}" if quoted else
+                "durations are whole numbers with units: 45s, 2m, 1h, 1m30s"))
         return None
 
     def _integer(self, arg: Argument | None, what: str) -> int | None:
@@ -566,6 +596,10 @@ class Checker:
             self.report(rules.MISSING_ARGUMENT(
                 args.end(), "`repeat` needs a count or `forever`",
                 label="expected a count", help="repeat 2, or repeat forever"))
+        elif isinstance(arg, (Word, Duration)) and arg.text[:1].isdigit():
+            self.report(rules.NOT_AN_INTEGER(
+                arg.span, f"`repeat` takes a whole number, not '{arg.text}'",
+                help="repeat 2, or repeat forever"))
         else:
             forever = isinstance(arg, Integer) and arg.value == -1
             self.report(rules.BAD_REPEAT(
@@ -574,9 +608,11 @@ class Checker:
                 help="write `repeat forever`" if forever else "repeat 2, or repeat forever"))
         return None
 
-    def _options(self, args: _Args, handlers: Mapping[str, Callable[[Word], None]]) -> None:
-        """Read `option …` groups in any order, each at most once."""
+    def _options(self, args: _Args, handlers: Mapping[str, Callable[[Word], None]]) -> bool:
+        """Read `option …` groups in any order, each at most once. True when
+        an unknown option was met (its statement's other rules stay quiet)."""
         seen: dict[str, Word] = {}
+        unknown = False
         while (arg := args.peek()) is not None:
             if isinstance(arg, Word) and arg.text in handlers:
                 args.take()
@@ -594,12 +630,18 @@ class Checker:
                 self.report(rules.UNKNOWN_OPTION(
                     arg.span, f"`{name}` has no option '{arg.text}'",
                     label=f"did you mean '{guess}'?" if guess else None,
-                    help=f"did you mean '{guess}'?" if guess else
-                    f"`{name}` takes: " + ", ".join(handlers)))
+                    help=f"`{name}` takes: " + ", ".join(handlers)))
+                unknown = True
+                # Its arguments belong to it: skip them up to the next option
+                # instead of reporting each one again.
+                while (following := args.peek()) is not None and not (
+                        isinstance(following, Word) and following.text in handlers):
+                    args.take()
             else:
                 self.report(rules.EXTRA_ARGUMENT(
                     arg.span, f"unexpected {_describe(arg)} in `{name}`",
                     help=f"`{name}` takes: " + ", ".join(handlers)))
+        return unknown
 
     # --- settings --------------------------------------------------------------------
 
@@ -693,9 +735,11 @@ class Checker:
         text_arg = self._expect(args, "the text to speak", 'say "Hello."')
         text = self._text(text_arg, "the text to speak") if text_arg else None
         if text is not None:
-            literal = "".join(p for p in text_arg.parts if isinstance(p, str)) \
-                if isinstance(text, Unfilled) else text
-            if len(literal) > routee.MAX_TEXT_LENGTH or (not text and not text_arg.is_template):
+            unfilled = isinstance(text, Unfilled)
+            literal = "".join(p for p in text_arg.parts if isinstance(p, str)) if unfilled \
+                else text
+            # Unfilled text is judged only on what is certain: its literal part.
+            if len(literal) > routee.MAX_TEXT_LENGTH or (not unfilled and not text):
                 self.report(rules.TEXT_LENGTH(
                     text_arg.span, f"`say` text must be 1 to {routee.MAX_TEXT_LENGTH} "
                                    f"characters; this one has {len(literal)}",
@@ -716,12 +760,13 @@ class Checker:
                                             {g: g for g in routee.GENDERS}, statement)
             spans["gender"] = option.span.to(arg.span) if arg else option.span
 
-        self._options(args, {"in": language, "as": gender,
-                             **self._playback_options(args, statement, found, spans)})
+        unknown = self._options(args, {"in": language, "as": gender,
+                                       **self._playback_options(args, statement, found, spans)})
         if "language" not in found:
             found["language"] = self.voice.language
             spans["language"] = self.voice.span
-            if self.voice.language is None and self.voice.span is self.module.span:
+            if self.voice.language is None and self.voice.span is self.module.span \
+                    and not unknown:
                 self.report(rules.NO_LANGUAGE(
                     statement.name.span, "`say` has no language",
                     help="add `in en-GB` to it, or a `voice en-GB` line above it"))
@@ -798,16 +843,18 @@ class Checker:
             spans["maxDigits"] = option.span.to(end)
 
         def submit(option: Word) -> None:
-            end = option.span
+            end, missing = option.span, None
             for word in ("on", "hash"):
-                arg = args.peek()
-                if isinstance(arg, Word) and arg.text == word:
+                if args.at_word(word):
                     end = args.take().span
-                else:
-                    self.report(rules.MISSING_ARGUMENT(
-                        arg.span if arg else args.end(), f"expected `{word}` in `submit on hash`",
-                        help="write: submit on hash"))
-                    return
+                elif missing is None:
+                    missing = word
+                    where = args.peek().span if args.peek() else args.end()
+            if missing is not None:
+                self.report(rules.MISSING_ARGUMENT(
+                    where, f"expected `{missing}` in `submit on hash`",
+                    help="write: submit on hash"))
+                return
             found["hash"] = True
             spans["submitOnHash"] = option.span.to(end)
 
@@ -916,29 +963,31 @@ class Checker:
                 self.report(rules.USELESS_INTERRUPTIBLE(
                     span, "`interruptible` without a `collect`: the keys go nowhere",
                     help="add `collect to URL`, or remove `interruptible`"))
-        if self.compiling:
-            self._output_rules()
+        self._output_rules()
 
     def _output_rules(self) -> None:
         """Rules that depend on what `compile` prints: a request body when
         the recipient is known, a bare plan otherwise (or with --plan)."""
-        declared = {s.name.text: s for s in self.module.statements}
         to = self.settings.get("to")
         plan_url = self.settings.get("plan")
         if to is not None and not self.plan_only:
             if "from" not in self.settings and "from-invalid" not in self.settings \
-                    and "from" not in declared:
+                    and "from" not in self.declared:
                 self.report(rules.NO_SENDER(
                     to.statement.span, "the call has a recipient but no sender",
-                    help="add a `from +302101234567` line, or pass --from"))
+                    help="add a `from +302101234567` line, pass --from, or set a default "
+                         "`from` in the configuration"))
             return
+        if not self.compiling:
+            return  # a bare plan or a hosted one may still get --to at compile time
         if plan_url is not None:
             message = ("--plan has nothing to print: this script points at a hosted plan"
                        if self.plan_only else
                        "a `plan url` script needs a recipient to become a call")
             self.report(rules.NO_RECIPIENT(
                 plan_url.statement.span, message,
-                help="add a `to` line, or pass --to +306912345678"))
+                help="drop --plan: the call body carries the plan's URL" if self.plan_only
+                else "add a `to` line, or pass --to +306912345678"))
             return
         for name in ("ring", "limit", "notify", "machine"):
             if name in self.settings:

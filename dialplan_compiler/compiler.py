@@ -31,26 +31,28 @@ class Result(NamedTuple):
 
 def decode_source(data: bytes, file: str) -> tuple[str | None, list[Diagnostic]]:
     """Bytes of a `.call` file → text, or a diagnostic saying why not."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    nul = data.find(b"\x00")
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    body = data[bom:]
+    nul = body.find(b"\x00")
     try:
-        text = data.decode("utf-8")
+        text = body.decode("utf-8")
     except UnicodeDecodeError as error:
-        return None, [_unreadable(data, error.start, file, "the file is not valid UTF-8",
+        return None, [_unreadable(body, error.start, bom, file, "the file is not valid UTF-8",
                                   "save it as UTF-8")]
     if nul != -1:
-        return None, [_unreadable(data, nul, file, "the file holds NUL bytes: is it binary?",
+        return None, [_unreadable(body, nul, bom, file, "the file holds NUL bytes: is it binary?",
                                   "a .call file is plain UTF-8 text")]
     return text, []
 
 
-def _unreadable(data: bytes, offset: int, file: str, message: str, help: str) -> Diagnostic:
-    before = data[:offset]
+def _unreadable(body: bytes, offset: int, bom: int, file: str, message: str,
+                help: str) -> Diagnostic:
+    """A diagnostic at byte `offset` of `body` (the file after a `bom`-byte BOM)."""
+    before = body[:offset]
     line = before.count(b"\n") + 1
     column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
     return rules.UNREADABLE(Span(file, line, column, line, column + 1, offset, offset + 1),
-                            f"{message} (byte {offset})", help=help)
+                            f"{message} (byte {offset + bom})", help=help)
 
 
 def check_source(source: str | bytes, filename: str = "<string>", *,
@@ -118,7 +120,11 @@ def _pipeline(source: str | bytes, filename: str, *, variables: dict[str, str] |
         diagnostics = [d for d in diagnostics if not suppressed(d, ignores)]
     if has_errors(diagnostics):
         return Result(None, sort_diagnostics(diagnostics))
-    emitted = emit(script, as_request=script.target is not None and not plan_only)
+    as_request = script.target is not None and not plan_only
+    if not as_request and script.main is None:
+        # A hosted plan checked without a recipient: nothing to emit yet.
+        return Result(None, sort_diagnostics(diagnostics))
+    emitted = emit(script, as_request=as_request)
     diagnostics.extend(_schema_diagnostics(emitted, script.span))
     payload = None if has_errors(diagnostics) else emitted.payload
     return Result(payload, sort_diagnostics(diagnostics))

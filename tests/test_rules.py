@@ -1,0 +1,200 @@
+"""Every rule in `rules.RULES` has a trigger: a source that produces it, and
+the line and column it is reported at. A new rule without an entry in
+TRIGGERS fails `test_every_rule_has_a_trigger`."""
+
+from __future__ import annotations
+
+import pytest
+
+from dialplan_compiler import check_source, compile_source
+from dialplan_compiler.compiler import _schema_diagnostics
+from dialplan_compiler.config import ConfigError, load_config
+from dialplan_compiler.diagnostics import Severity
+from dialplan_compiler.emitter import Emitted
+from dialplan_compiler.nodes import Span
+from dialplan_compiler.rules import RULES, all_rules
+
+SAY = 'say "Hi" in en-GB\n'
+FROM = "from +302101234567\n"
+TO = "to +306912345678\n"
+URL = '"https://h.example.com/k"'
+
+CHECK = ("check", {})
+
+
+def compiled(**options):
+    return ("compile", options)
+
+
+COMPILE = compiled()
+
+#: DP901 is the schema safety net: if the checker is right, no source can
+#: reach it through check_source/compile_source. It is triggered here by
+#: handing `_schema_diagnostics` an `Emitted` built by hand, whose payload
+#: breaks the schema (a PAUSE of 0 s) and whose source map points that field
+#: at line 3, column 7.
+SCHEMA = ("schema", {})
+BROKEN_PLAN = Emitted(
+    {"verbs": [{"type": "PAUSE", "duration": 0}]},
+    source_map={("verbs", 0, "duration"): Span("hand.call", 3, 7, 3, 9, 30, 32)},
+)
+
+#: DP011 is about the configuration file, not a script: its "source" is the
+#: text of a .dialplan.toml, read with `config.load_config`, which raises a
+#: ConfigError carrying the diagnostic.
+CONFIG = ("config", {})
+
+TRIGGERS: dict[str, tuple[object, tuple[str, dict], int, int]] = {
+    # DP0xx
+    "DP001": (b'say "\xff" in en-GB\n', CHECK, 1, 6),
+    "DP002": ('say "Hello in en-GB\n', CHECK, 1, 5),
+    "DP003": (SAY + "say \x01\n", CHECK, 2, 5),
+    "DP004": (SAY + "}\n", CHECK, 2, 1),
+    "DP005": ('say "Hi" in en-GB {\n', CHECK, 1, 19),
+    "DP006": (SAY + '"Hello" in en-GB\n', CHECK, 2, 1),
+    "DP007": ('say "a\\qb" in en-GB\n', CHECK, 1, 7),
+    "DP008": ('say "a {b c" in en-GB\n', CHECK, 1, 8),
+    "DP009": (SAY + "\x01\n" * 60, CHECK, 52, 1),
+    "DP011": ('select = ["DP3"]\n  bogus = 1\n', CONFIG, 2, 3),
+    # DP1xx
+    "DP101": ('sya "Hi"\n' + SAY, CHECK, 1, 1),
+    "DP102": ('say "Hi" in en-GB repaet 2\n', CHECK, 1, 19),
+    "DP103": ("pause\n", CHECK, 1, 6),
+    "DP104": ("say 42 in en-GB\n", CHECK, 1, 5),
+    "DP105": ("ring 30\n" + SAY, CHECK, 1, 6),
+    "DP106": (f"collect to {URL} max 4.5 digits\n", CHECK, 1, 42),
+    "DP107": ('collect to "ftp://h.example.com/k"\n', CHECK, 1, 12),
+    "DP108": ('say "Hi" in en-GB in en-US\n', CHECK, 1, 19),
+    "DP109": ("pause 1s 2s\n", CHECK, 1, 10),
+    "DP110": ("pause 1s { }\n", CHECK, 1, 10),
+    # DP2xx
+    "DP201": ("ring 30s\nring 20s\n" + SAY, CHECK, 2, 1),
+    "DP202": (SAY + "ring 30s\n", CHECK, 2, 1),
+    "DP203": ('plan url "https://p.example.com/p.json"\n' + SAY, CHECK, 2, 1),
+    "DP204": ('say "Hi" in en-gb\n', CHECK, 1, 13),
+    "DP205": ('say "Hi"\n', CHECK, 1, 1),
+    "DP206": ("dial +302107654321 from +302101234567\n"
+              "dial +302107654321 from +302101234567\n", CHECK, 2, 1),
+    "DP207": ('say "' + "a" * 1001 + '" in en-GB\n', CHECK, 1, 5),
+    "DP208": ("ring 61s\n" + SAY, CHECK, 1, 6),
+    "DP209": ("pause 1500ms\n", CHECK, 1, 7),
+    "DP210": (f"collect to {URL} max 0 digits\n", CHECK, 1, 42),
+    "DP211": ("to +3021\n" + FROM + SAY, CHECK, 1, 4),
+    "DP212": ('to viber "+306971234567"\n' + FROM + SAY, CHECK, 1, 10),
+    "DP213": ('to sip "alice"\n' + FROM + SAY, CHECK, 1, 8),
+    "DP214": ("machine continue\n" + SAY, CHECK, 1, 9),
+    "DP215": ('say "Hi {name}" in en-GB\n', COMPILE, 1, 9),
+    "DP216": (TO + SAY, COMPILE, 1, 1),
+    "DP217": ("from 12345678901234567\n" + SAY, CHECK, 1, 6),
+    "DP218": ('plan url "https://p.example.com/p.json"\n', COMPILE, 1, 1),
+    "DP219": ('say "Hi" in en-GB repeat -1\n', CHECK, 1, 26),
+    # DP3xx
+    "DP301": (FROM + "to +15555550100\n" + SAY, CHECK, 2, 4),
+    "DP302": ('play "https://c.example.com/a.mp3"\n', CHECK, 1, 6),
+    "DP303": ('play "http://c.example.com/a.wav"\n', CHECK, 1, 6),
+    "DP304": ('from "Clinic"\n' + TO + SAY, CHECK, 1, 6),
+    "DP305": (f"collect to {URL}\ncollect to {URL}\n", CHECK, 2, 1),
+    "DP306": ('say "a" in en-GB repeat forever\npause 1s\n', CHECK, 2, 1),
+    "DP307": ('say "a" in en-GB interruptible\n', CHECK, 1, 18),
+    "DP308": ("dial +302107654321 from +302101234567 ring 90s\n", CHECK, 1, 44),
+    "DP309": (SAY, compiled(variables={"unused": "x"}), 1, 1),
+    "DP310": ("ring 30s\n" + SAY, COMPILE, 1, 1),
+    # DP9xx
+    "DP901": (BROKEN_PLAN, SCHEMA, 3, 7),
+}
+
+
+def produce(source, mode, tmp_path) -> list:
+    kind, options = mode
+    if kind == "config":
+        path = tmp_path / ".dialplan.toml"
+        path.write_text(source, encoding="utf-8")
+        try:
+            load_config(path)
+        except ConfigError as error:
+            return [error.diagnostic]
+        return []
+    if kind == "check":
+        return check_source(source, "test.call").diagnostics
+    if kind == "compile":
+        return compile_source(source, "test.call", **options).diagnostics
+    assert kind == "schema"
+    return _schema_diagnostics(source, Span("hand.call", 1, 1, 1, 2))
+
+
+def test_every_rule_has_a_trigger():
+    assert set(TRIGGERS) == set(RULES)
+
+
+@pytest.mark.parametrize("code", sorted(TRIGGERS))
+def test_rule_is_triggered_at_its_position(code, tmp_path):
+    source, mode, line, column = TRIGGERS[code]
+    diagnostics = produce(source, mode, tmp_path)
+    found = [(d.code, d.span.line, d.span.column) for d in diagnostics]
+    assert (code, line, column) in found, found
+    for d in diagnostics:
+        if d.code == code:
+            assert d.severity is RULES[code].severity
+            assert d.message
+
+
+def test_diagnostic_codes_come_from_the_table(tmp_path):
+    for code, (source, mode, _, _) in TRIGGERS.items():
+        for d in produce(source, mode, tmp_path):
+            assert d.code in RULES, (code, d.code)
+
+
+# --- the table of rules itself -----------------------------------------------------------
+
+def test_codes_are_well_formed_and_sorted():
+    codes = [rule.code for rule in all_rules()]
+    assert codes == sorted(RULES)
+    for rule in all_rules():
+        assert len(rule.code) == 5 and rule.code.startswith("DP") and rule.code[2:].isdigit()
+        assert rule.name and rule.summary
+
+
+def test_warnings_are_exactly_the_dp3xx_family():
+    for rule in all_rules():
+        expected = Severity.WARNING if rule.code.startswith("DP3") else Severity.ERROR
+        assert rule.severity is expected, rule.code
+
+
+def test_rule_names_are_unique():
+    names = [rule.name for rule in all_rules()]
+    assert len(names) == len(set(names))
+
+
+def test_a_rule_builds_its_diagnostic():
+    span = Span("x.call", 4, 2, 4, 5)
+    d = RULES["DP101"](span, "unknown statement 'sya'", label="did you mean 'say'?", help="h")
+    assert (d.code, d.span.line, d.span.column, d.severity) == ("DP101", 4, 2, Severity.ERROR)
+    assert (d.label, d.help, d.related) == ("did you mean 'say'?", "h", ())
+
+
+# --- DP901 in detail -------------------------------------------------------------------------
+
+def test_schema_error_falls_back_to_the_script_span():
+    fallback = Span("hand.call", 1, 1, 9, 1)
+    emitted = Emitted({"verbs": [{"type": "PAUSE", "duration": 0}]})
+    found = [(d.code, d.span.line, d.span.column) for d in _schema_diagnostics(emitted, fallback)]
+    assert found == [("DP901", 1, 1)]
+
+
+def test_schema_error_uses_the_closest_enclosing_span():
+    emitted = Emitted({"verbs": [{"type": "SAY", "message": {"text": "", "language": "en-GB"}}]},
+                      source_map={("verbs", 0): Span("hand.call", 5, 3, 5, 20)})
+    [d] = _schema_diagnostics(emitted, Span("hand.call", 1, 1, 1, 2))
+    assert (d.code, d.span.line, d.span.column) == ("DP901", 5, 3)
+    assert "/verbs/0/message/text" in d.message
+
+
+def test_schema_errors_in_unfilled_values_are_skipped():
+    emitted = Emitted({"verbs": [{"type": "PLAY", "fileURL": "{url}"}]},
+                      unfilled={("verbs", 0, "fileURL")})
+    assert _schema_diagnostics(emitted, Span("hand.call", 1, 1, 1, 2)) == []
+
+
+def test_valid_payload_has_no_schema_error():
+    emitted = Emitted({"verbs": [{"type": "PAUSE", "duration": 1}]})
+    assert _schema_diagnostics(emitted, Span("hand.call", 1, 1, 1, 2)) == []
