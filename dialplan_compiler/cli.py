@@ -163,6 +163,37 @@ def check(paths: tuple[str, ...], output_format: str | None, max_errors: int | N
               else warnings_as_errors)
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
+@_format_options
+def validate(paths: tuple[str, ...], output_format: str | None, max_errors: int | None,
+             warnings_as_errors: bool | None, config_path: str | None, color: str) -> None:
+    """Validate JSON payloads written by hand or by another tool.
+
+    Accepts a full request body of POST /voice/conversation or a bare
+    {"verbs": […]} (directories are searched for *.json). Checks the schemas
+    and the same rules as `check`, at each problem's JSON line and column.
+    """
+    from .diagnostics import FileReport
+    from .validator import validate_json
+
+    config = _load_config(config_path)
+    files = _collect_files(paths, "*.json")
+    if not files:
+        click.echo("dialplan: no .json files found", err=True)
+        return
+    reports = []
+    for path in files:
+        data = _read(path)
+        name = _display_name(path)
+        report = _guarded("validating", name, lambda: validate_json(data, name, config=config))
+        reports.append(FileReport(name, _source_text(data), report.diagnostics))
+    _emit_reports(reports, output_format or _default_format(), color,
+                  max_errors or config.max_errors)
+    _exit_for(reports, config.warnings_as_errors if warnings_as_errors is None
+              else warnings_as_errors)
+
+
 @main.command(name="compile")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),

@@ -138,6 +138,7 @@ def _schema_diagnostics(emitted: Emitted, fallback: Span) -> list[Diagnostic]:
             continue  # judged once the placeholder has a value
         span = emitted.span_for(error.path) or fallback
         found.append(rules.SCHEMA(
-            span, f"the payload breaks Routee's schema at {error.pointer or '/'}: {error.message}",
+            span, f"the payload breaks Routee's schema at {error.pointer or 'the top level'}: "
+            f"{error.message}",
             help="this is a bug in dialplan's checker: please report it with this script"))
     return found

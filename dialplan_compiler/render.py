@@ -74,7 +74,10 @@ class TextRenderer:
             else:
                 notes.append(f"{related.message} ({related.span.file}:{related.span.line}:"
                              f"{related.span.column})")
-        lines_of_source = source.splitlines() if source is not None else []
+        # Split on "\n" only: str.splitlines() also breaks at \f, \v, \x85 and
+        # U+2028, which the parser counts as part of a line.
+        lines_of_source = [line.removesuffix("\r") for line in source.split("\n")] \
+            if source is not None else []
         shown = sorted({m.span.line for m in marks if 1 <= m.span.line <= len(lines_of_source)})
         gutter = max((len(str(n)) for n in shown), default=1) + 1
         pad = " " * gutter

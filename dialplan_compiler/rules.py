@@ -53,6 +53,7 @@ UNEXPECTED_TOKEN = _rule("DP006", E, "unexpected-token", "a line does not start 
 BAD_ESCAPE = _rule("DP007", E, "bad-escape", "an unknown escape sequence in a string")
 BAD_PLACEHOLDER = _rule("DP008", E, "bad-placeholder", "a '{' or '}' in a string that is not a {placeholder}")
 TOO_MANY_ERRORS = _rule("DP009", E, "too-many-errors", "the file has so many syntax errors that checking stopped")
+BAD_JSON = _rule("DP010", E, "bad-json", "a JSON payload that is not valid JSON (syntax, a duplicate key, nesting too deep)")
 BAD_CONFIG = _rule("DP011", E, "bad-config", "a configuration file dialplan cannot use")
 
 # DP1xx: statements and arguments
@@ -87,6 +88,7 @@ NO_SENDER = _rule("DP216", E, "missing-sender", "a call or `dial` with no `from`
 BAD_SENDER = _rule("DP217", E, "bad-sender", "a sender id that Routee cannot use")
 NO_RECIPIENT = _rule("DP218", E, "missing-recipient", "a `plan url` script compiled without a recipient")
 BAD_REPEAT = _rule("DP219", E, "bad-repeat", "`repeat` must be a count of 0 or more, or `forever`")
+PAYLOAD_SCHEMA = _rule("DP220", E, "payload-schema", "the JSON does not match Routee's schema")
 
 # DP3xx: warnings
 UNASSIGNED_PHONE = _rule("DP301", W, "unassigned-phone", "a phone number of possible length that is not assigned in its numbering plan")

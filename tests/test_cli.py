@@ -276,3 +276,19 @@ def test_internal_error_exits_3_and_names_the_file(monkeypatch):
     assert result.exit_code == 3
     assert f"internal error while checking {path}" in result.output
     assert "Traceback" not in result.output
+
+
+def test_validate_reports_json_problems_at_their_json_position(write):
+    path = write("body.json", '{\n  "from": "+302101234567",\n  "to": {"phone": "+306912345678"},\n'
+                              '  "dialPlan": {"verbs": [{"type": "PAUSE", "length": 10}]}\n}\n')
+    result = run("validate", "--format", "concise", path)
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0].startswith(
+        f"{path}:4:44: error[DP220]: 'length' is not a PAUSE field; did you mean 'duration'?")
+
+
+def test_validate_accepts_golden_files_and_searches_directories():
+    result = run("validate", ROOT / "tests" / "golden")
+    assert result.exit_code == 0, result.output
+    assert "0 errors" in result.output
+    assert f"in {len(list((ROOT / 'tests' / 'golden').glob('*.json')))} files" in result.output

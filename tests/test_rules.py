@@ -13,6 +13,7 @@ from dialplan_compiler.diagnostics import Severity
 from dialplan_compiler.emitter import Emitted
 from dialplan_compiler.nodes import Span
 from dialplan_compiler.rules import RULES, all_rules
+from dialplan_compiler.validator import validate_json
 
 SAY = 'say "Hi" in en-GB\n'
 FROM = "from +302101234567\n"
@@ -20,6 +21,8 @@ TO = "to +306912345678\n"
 URL = '"https://h.example.com/k"'
 
 CHECK = ("check", {})
+#: DP010 and DP220 come from `dialplan validate`, which reads JSON payloads.
+JSON = ("json", {})
 
 
 def compiled(**options):
@@ -55,6 +58,7 @@ TRIGGERS: dict[str, tuple[object, tuple[str, dict], int, int]] = {
     "DP007": ('say "a\\qb" in en-GB\n', CHECK, 1, 7),
     "DP008": ('say "a {b c" in en-GB\n', CHECK, 1, 8),
     "DP009": (SAY + "\x01\n" * 60, CHECK, 52, 1),
+    "DP010": ('{"verbs": [\n  {"type": "PAUSE", "duration": 1},\n]}\n', JSON, 2, 35),
     "DP011": ('select = ["DP3"]\n  bogus = 1\n', CONFIG, 2, 3),
     # DP1xx
     "DP101": ('sya "Hi"\n' + SAY, CHECK, 1, 1),
@@ -99,6 +103,7 @@ TRIGGERS: dict[str, tuple[object, tuple[str, dict], int, int]] = {
     "DP308": ("dial +302107654321 from +302101234567 ring 90s\n", CHECK, 1, 44),
     "DP309": (SAY, compiled(variables={"unused": "x"}), 1, 1),
     "DP310": ("ring 30s\n" + SAY, COMPILE, 1, 1),
+    "DP220": ('{"verbs": [\n  {"type": "PAUSE", "length": 1}\n]}\n', JSON, 2, 21),
     # DP9xx
     "DP901": (BROKEN_PLAN, SCHEMA, 3, 7),
 }
@@ -116,6 +121,8 @@ def produce(source, mode, tmp_path) -> list:
         return []
     if kind == "check":
         return check_source(source, "test.call").diagnostics
+    if kind == "json":
+        return list(validate_json(source, "test.json").diagnostics)
     if kind == "compile":
         return compile_source(source, "test.call", **options).diagnostics
     assert kind == "schema"
