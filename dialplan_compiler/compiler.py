@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, NamedTuple
 
-from . import rules, schemas
+from . import fastschema, rules, schemas
 from .checker import Overrides, check, override_statement
 from .config import Config, ignored_lines, suppressed
 from .diagnostics import Diagnostic, has_errors, sort_diagnostics
@@ -132,6 +132,8 @@ def _pipeline(source: str | bytes, filename: str, *, variables: dict[str, str] |
 
 def _schema_diagnostics(emitted: Emitted, fallback: Span) -> list[Diagnostic]:
     schema = schemas.schema_for(emitted.payload)
+    if fastschema.is_valid(emitted.payload, schema):
+        return []  # the usual case: no need to load jsonschema for the details
     found = []
     for error in schemas.validate(emitted.payload, schema):
         if emitted.is_unfilled(error.path):
