@@ -47,7 +47,7 @@ class Overrides:
 def override_statement(name: str, value: str, origin: str) -> Statement:
     """A one-argument statement for a command-line value; its spans point
     into `origin` (e.g. `--to`), whose source text is the value itself."""
-    from .parser import classify_atom, decode_string
+    from .parser import decode_string
 
     span = Span(origin, 1, 1, 1, len(value) + 1, 0, len(value))
     args: list[Argument]
@@ -56,8 +56,6 @@ def override_statement(name: str, value: str, origin: str) -> Statement:
         address_span = span.shifted(len(kind) + 1, len(address))
         args = [Word(span.shifted(0, len(kind)), kind),
                 String(address_span, f'"{address}"', (address,) if address else ())]
-    elif value.startswith("+"):
-        args = [classify_atom(value, span)]
     else:
         quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
         args = [decode_string(quoted, span, [])]

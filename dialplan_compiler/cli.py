@@ -227,14 +227,21 @@ def compile_command(path: str, output: str | None, to: str | None, sender: str |
 
     config = _load_config(config_path)
     values = _parse_vars(variables)
+    if output is not None and not Path(output).resolve().parent.is_dir():
+        raise click.BadParameter(f"the folder of {output} does not exist", param_hint="-o")
     data = _read(path)
     name = _display_name(path)
     result = _guarded("compiling", name, lambda: compile_source(
         data, name, variables=values, to=to, sender=sender, plan=plan, config=config))
     sources = {name: _source_text(data), "--to": to or "", "--from": sender or ""}
-    renderer = TextRenderer(use_color(sys.stderr, color))
+    by_file: dict[str, list] = {}
     for diagnostic in result.diagnostics:
-        click.echo(renderer.render(diagnostic, sources.get(diagnostic.span.file)) + "\n", err=True)
+        by_file.setdefault(diagnostic.span.file, []).append(diagnostic)
+    text = TextRenderer(use_color(sys.stderr, color)).render_reports(
+        [FileReport(file, sources.get(file), tuple(found)) for file, found in by_file.items()],
+        max_errors=config.max_errors)
+    if text:
+        click.echo(text, err=True)
     strict = config.warnings_as_errors if warnings_as_errors is None else warnings_as_errors
     if result.payload is None or (strict and result.diagnostics):
         click.echo(summary([FileReport(name, None, tuple(result.diagnostics))]), err=True)

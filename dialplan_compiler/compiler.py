@@ -107,7 +107,7 @@ def _pipeline(source: str | bytes, filename: str, *, variables: dict[str, str] |
         if text is None:
             return Result(None, diagnostics)
     else:
-        text = source
+        text = source.removeprefix("\ufeff")
     parsed = parse(text, filename)
     diagnostics = list(parsed.diagnostics)
     if parsed.module is None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import IO, Iterable
 
 from .diagnostics import Diagnostic, FileReport, Severity
@@ -39,6 +40,14 @@ def use_color(stream: IO | None, choice: str = "auto") -> bool:
     if os.environ.get("NO_COLOR"):
         return False
     return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
+
+
+@lru_cache(maxsize=8)
+def _lines(source: str) -> tuple[str, ...]:
+    """The lines of a file, split once however many diagnostics it has. Only
+    on "\n": str.splitlines() also breaks at \f, \v, \x85 and U+2028, which
+    the parser counts as part of a line."""
+    return tuple(line.removesuffix("\r") for line in source.split("\n"))
 
 
 def _width(text: str) -> int:
@@ -74,10 +83,7 @@ class TextRenderer:
             else:
                 notes.append(f"{related.message} ({related.span.file}:{related.span.line}:"
                              f"{related.span.column})")
-        # Split on "\n" only: str.splitlines() also breaks at \f, \v, \x85 and
-        # U+2028, which the parser counts as part of a line.
-        lines_of_source = [line.removesuffix("\r") for line in source.split("\n")] \
-            if source is not None else []
+        lines_of_source = _lines(source) if source is not None else ()
         shown = sorted({m.span.line for m in marks if 1 <= m.span.line <= len(lines_of_source)})
         gutter = max((len(str(n)) for n in shown), default=1) + 1
         pad = " " * gutter

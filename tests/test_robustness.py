@@ -1,0 +1,385 @@
+"""Hostile input through the real command line.
+
+Every input here is broken: the `dialplan` command must exit 1, report at
+least one error located as `file:line:col` (`error[DPnnn]: …` then
+`--> file:line:col` in the default text format; `file:line:col: error[DPnnn]: …`
+with `--format concise`), and never show a Python traceback. Most tests drive `dialplan_compiler.cli.main` with click's
+CliRunner; a few run the installed `dialplan` executable in a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dialplan_compiler.cli import main
+
+TEN_MB = 10 * 1024 * 1024
+
+VALID_LINES = (
+    '# a reminder, repeated until the file is large\n'
+    'say "Hello, this is Example Clinic with a reminder about your appointment." in en-GB as female\n'
+    'pause 2s\n'
+    'say "Press 1 to confirm, or 2 to talk to us; we will call you back otherwise." in en-GB\n'
+    '\n'
+)
+
+
+def diagnostic_re(name: str) -> re.Pattern:
+    """An error located as `name:line:col`: in the default (rustc-style)
+    text output the `error[DPnnn]: …` line is followed by `--> name:line:col`;
+    the concise format puts it first, `name:line:col: error[DPnnn]: …`."""
+    where = re.escape(name) + r":(\d+):(\d+)"
+    return re.compile(rf"^(?:error\[(DP\d{{3}})\]: [^\n]*\n[ \t]*--> {where}$"
+                      rf"|{where}: error\[(DP\d{{3}})\]: )", re.MULTILINE)
+
+
+def located_errors(name: str, output: str) -> list[tuple[str, int, int]]:
+    """(code, line, column) of every located error for `name` in `output`."""
+    found = []
+    for match in diagnostic_re(name).finditer(output):
+        code1, line1, col1, line2, col2, code2 = match.groups()
+        found.append((code1 or code2, int(line1 or line2), int(col1 or col2)))
+    return found
+
+
+#: No colour, no GitHub annotations: the plain text format whatever the
+#: environment of the test run.
+ENV = {"FORCE_COLOR": None, "NO_COLOR": "1", "GITHUB_ACTIONS": None}
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    """Run from an empty directory so that no configuration file is found."""
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+
+
+def run(args: list[str], input: bytes | None = None):
+    return CliRunner(env=ENV).invoke(main, args, input=input)
+
+
+def assert_findings(result, name: str, line: int | None = None, column: int | None = None,
+                    code: str | None = None) -> None:
+    """Exit 1, a located error for `name`, and no traceback anywhere."""
+    output = result.output
+    assert "Traceback" not in output, output[:3000]
+    assert "Traceback" not in result.stderr, result.stderr[:3000]
+    # sys.exit(1) is the only exception allowed to end the command.
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        repr(result.exception)
+    assert result.exit_code == 1, (result.exit_code, output[:3000])
+    found = located_errors(name, output)
+    assert found, output[:3000]
+    for _code, found_line, found_column in found:
+        assert found_line >= 1 and found_column >= 1
+    if code is not None:
+        assert code in {c for c, _, _ in found}, (code, found)
+    if line is not None:
+        assert any((l, c) == (line, column) and (code is None or k == code)
+                   for k, l, c in found), (line, column, code, found)
+
+
+def write(tmp_path: Path, name: str, data: bytes | str) -> str:
+    path = tmp_path / name
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8", newline="")
+    else:
+        path.write_bytes(data)
+    return str(path)
+
+
+def random_bytes(size: int, seed: int) -> bytes:
+    return random.Random(seed).randbytes(size)
+
+
+def big_valid_ish() -> tuple[bytes, int]:
+    """About 10 MB of valid lines with one error in the middle; returns the
+    data and the line of the error."""
+    repeats = TEN_MB // len(VALID_LINES)
+    half = VALID_LINES * (repeats // 2)
+    error_line = half.count("\n") + 1
+    text = half + 'say "The one mistake." in en-gb\n' + half
+    assert len(text.encode()) >= TEN_MB - len(VALID_LINES)
+    return text.encode(), error_line
+
+
+# --- the inputs -----------------------------------------------------------------
+
+BINARY = random_bytes(64 * 1024, seed=1)
+assert BINARY.count(b"\x00") > 100
+NUL_IN_TEXT = b'say "Hello" in en-GB\npause 1s\x00\x00\x00\nsay "Bye" in en-GB\n'
+
+
+@pytest.mark.parametrize("command", ["check", "compile"])
+def test_binary_data(tmp_path, command):
+    name = write(tmp_path, "binary.call", BINARY)
+    assert_findings(run([command, name]), name, code="DP001")
+
+
+@pytest.mark.parametrize("command", ["check", "compile"])
+def test_only_nul_bytes(tmp_path, command):
+    name = write(tmp_path, "zeros.call", b"\x00" * 4096)
+    assert_findings(run([command, name]), name, 1, 1, "DP001")
+
+
+@pytest.mark.parametrize("command", ["check", "compile"])
+def test_nul_bytes_in_otherwise_valid_text(tmp_path, command):
+    name = write(tmp_path, "nul.call", NUL_IN_TEXT)
+    assert_findings(run([command, name]), name, 2, 9, "DP001")
+
+
+@pytest.mark.parametrize("command", ["check", "compile"])
+def test_invalid_utf8(tmp_path, command):
+    name = write(tmp_path, "latin1.call", 'pause 1s\nsay "Caf\u00e9" in fr-FR\n'.encode("latin-1"))
+    assert_findings(run([command, name]), name, 2, 9, "DP001")
+
+
+def test_truncated_utf8_at_end_of_file(tmp_path):
+    name = write(tmp_path, "cut.call", 'say "\u4e2d\u6587" in en-GB\n'.encode()[:-1] + "\u4e2d".encode()[:2])
+    assert_findings(run(["check", name]), name, 1, 18, "DP001")
+
+
+def test_ten_megabytes_of_valid_lines_with_one_error(tmp_path):
+    data, line = big_valid_ish()
+    name = write(tmp_path, "big.call", data)
+    result = run(["check", name])
+    assert_findings(result, name, line, 27, "DP204")
+    assert len(located_errors(name, result.output)) == 1
+
+
+@pytest.mark.parametrize("command", ["check", "compile"])
+def test_ten_megabytes_of_random_bytes(tmp_path, command):
+    name = write(tmp_path, "garbage.call", random_bytes(TEN_MB, seed=2))
+    assert_findings(run([command, name]), name, code="DP001")
+
+
+@pytest.mark.parametrize("command", ["check", "compile"])
+def test_ten_megabytes_of_printable_garbage(tmp_path, command):
+    """Valid UTF-8, so it reaches the parser, which gives up after its cap
+    of syntax errors."""
+    rng = random.Random(3)
+    alphabet = 'abcxyz0123+-{}";#\\ \t\n\u00e9\u4e2d'
+    text = "".join(rng.choices(alphabet, k=TEN_MB // 2)) * 2
+    name = write(tmp_path, "garbage.call", text)
+    result = run([command, name])
+    assert_findings(result, name)
+    if command == "check":  # the text output shows the first 50 and counts the rest
+        assert "more diagnostics not shown" in result.output
+    concise = run(["check", "--format", "concise", name])
+    assert_findings(concise, name, code="DP009")  # too many errors: the parser stopped
+
+
+@pytest.mark.parametrize("command", ["check", "compile"])
+@pytest.mark.parametrize("source, line, column", [
+    ("a {" * 5000, 1, 3),
+    ("a {\n" * 5000, 1, 3),
+    ("{" * 5000, 1, 1),
+    ("}" * 5000, 1, 1),
+    ('say "x" {' * 5000 + "}" * 5000, None, None),
+    ('"' * 5000, 1, 1),
+    ("\\" * 5000, 1, 1),
+])
+def test_deep_nesting_and_repetition(tmp_path, command, source, line, column):
+    name = write(tmp_path, "nest.call", source)
+    assert_findings(run([command, name]), name, line, column)
+
+
+@pytest.mark.parametrize("command", ["check", "compile"])
+@pytest.mark.parametrize("data", [b"", b"\n\n\n", b"# only a comment\n", b"\xef\xbb\xbf"])
+def test_empty_file(tmp_path, command, data):
+    name = write(tmp_path, "empty.call", data)
+    assert_findings(run([command, name]), name, 1, 1, "DP203")
+
+
+@pytest.mark.parametrize("command", ["check", "compile"])
+def test_binary_on_standard_input(command):
+    assert_findings(run([command, "-"], input=BINARY), "<stdin>", code="DP001")
+
+
+@pytest.mark.parametrize("command", ["check", "compile"])
+def test_missing_file_is_a_usage_error(tmp_path, command):
+    result = run([command, str(tmp_path / "no-such-file.call")])
+    assert result.exit_code == 2, result.output
+    assert "no-such-file.call" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("data, line, column, code", [
+    (BINARY, None, None, "DP001"),
+    (NUL_IN_TEXT, 2, 9, "DP001"),
+    (("a {" * 5000).encode(), 1, 3, "DP005"),
+    (b"", 1, 1, "DP203"),
+])
+def test_concise_format(tmp_path, data, line, column, code):
+    """`--format concise` prints `file:line:col: error[DPnnn]: message`."""
+    name = write(tmp_path, "x.call", data)
+    result = run(["check", "--format", "concise", name])
+    assert_findings(result, name, line, column, code)
+    assert re.search(rf"^{re.escape(name)}:\d+:\d+: error\[{code}\]: ", result.output, re.M)
+
+
+@pytest.mark.parametrize("output_format", ["text", "concise", "json", "sarif", "github"])
+@pytest.mark.parametrize("data", [BINARY, NUL_IN_TEXT, ("a {" * 5000).encode(), ("{" * 5000).encode(),
+                                  b"", random_bytes(4096, seed=5).decode("latin-1").encode()])
+def test_every_output_format_survives_hostile_input(tmp_path, output_format, data):
+    name = write(tmp_path, "x.call", data)
+    result = run(["check", "--format", output_format, name])
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        repr(result.exception)
+    assert result.exit_code == 1, result.output[:3000]
+    if output_format in ("json", "sarif"):
+        json.loads(result.stdout)
+    else:
+        assert "error" in result.output
+
+
+def test_check_directory_with_one_broken_file(tmp_path):
+    write(tmp_path, "good.call", 'say "Hello." in en-GB\n')
+    broken = write(tmp_path, "bad.call", BINARY)
+    assert_findings(run(["check", str(tmp_path)]), broken, code="DP001")
+
+
+# --- -o with errors writes nothing ------------------------------------------------
+
+BROKEN = 'say "Hello." in en-gb\ndial +306912345678\n'
+
+
+def test_output_file_not_created_on_errors(tmp_path):
+    name = write(tmp_path, "broken.call", BROKEN)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "out.json"
+    result = run(["compile", name, "-o", str(out)])
+    assert_findings(result, name, 1, 17, "DP204")
+    assert not out.exists()
+    assert list(out_dir.iterdir()) == []  # no temporary file left behind either
+
+
+def test_existing_output_file_left_unchanged_on_errors(tmp_path):
+    name = write(tmp_path, "broken.call", BROKEN)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "out.json"
+    out.write_bytes(b'{"previous": "run"}\n')
+    before = out.stat()
+    result = run(["compile", name, "-o", str(out)])
+    assert_findings(result, name, 1, 17, "DP204")
+    assert out.read_bytes() == b'{"previous": "run"}\n'
+    assert out.stat().st_mtime_ns == before.st_mtime_ns
+    assert out.stat().st_ino == before.st_ino
+    assert sorted(p.name for p in out_dir.iterdir()) == ["out.json"]
+
+
+def test_output_file_untouched_for_binary_input(tmp_path):
+    name = write(tmp_path, "binary.call", BINARY)
+    out = tmp_path / "out.json"
+    out.write_text("keep me\n")
+    assert_findings(run(["compile", name, "-o", str(out)]), name, code="DP001")
+    assert out.read_text() == "keep me\n"
+
+
+def test_output_file_written_when_there_are_no_errors(tmp_path):
+    """The counterpart of the tests above: -o does write a good compile."""
+    name = write(tmp_path, "good.call", 'say "Hello." in en-GB\n')
+    out = tmp_path / "out.json"
+    out.write_text("old\n")
+    result = run(["compile", name, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text().startswith('{\n  "verbs"')
+
+
+def test_output_into_a_missing_directory_is_a_usage_error(tmp_path):
+    """A good script, but -o names a folder that does not exist: a usage
+    problem (exit 2) with a message, not a traceback."""
+    name = write(tmp_path, "good.call", 'say "Hello." in en-GB\n')
+    out = tmp_path / "no-such-dir" / "out.json"
+    result = run(["compile", name, "-o", str(out)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        repr(result.exception)
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    assert "no-such-dir" in result.output
+    assert not out.parent.exists()
+
+
+# --- the installed executable -------------------------------------------------------
+
+def dialplan_executable() -> str:
+    here = Path(sys.executable).parent
+    for candidate in (here / "dialplan", here / "dialplan.exe"):
+        if candidate.is_file():
+            return str(candidate)
+    found = shutil.which("dialplan")
+    assert found, "the `dialplan` console script is not installed"
+    return found
+
+
+def run_executable(args: list[str], cwd: Path, input: bytes | None = None):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("PYTHON") and k not in ("FORCE_COLOR", "GITHUB_ACTIONS")}
+    env["NO_COLOR"] = "1"
+    return subprocess.run([dialplan_executable(), *args], cwd=cwd, input=input,
+                          capture_output=True, env=env, timeout=300)
+
+
+@pytest.mark.parametrize("name, data, line, column, code", [
+    ("binary.call", BINARY, None, None, "DP001"),
+    ("latin1.call", 'say "Caf\u00e9" in fr-FR\n'.encode("latin-1"), 1, 9, "DP001"),
+    ("nest.call", ("a {" * 5000).encode(), 1, 3, "DP005"),
+    ("braces.call", ("{" * 5000).encode(), 1, 1, "DP006"),
+    ("empty.call", b"", 1, 1, "DP203"),
+])
+def test_installed_executable(tmp_path, name, data, line, column, code):
+    (tmp_path / name).write_bytes(data)
+    for command in ("check", "compile"):
+        done = run_executable([command, name], tmp_path)
+        output = done.stdout.decode("utf-8", "replace") + done.stderr.decode("utf-8", "replace")
+        assert "Traceback" not in output, output[:3000]
+        assert done.returncode == 1, (done.returncode, output[:3000])
+        found = located_errors(name, output)
+        assert code in {k for k, _, _ in found}, output[:3000]
+        if line is not None:
+            assert (code, line, column) in found, (found, output[:3000])
+
+
+def test_installed_executable_big_garbage_and_missing_file(tmp_path):
+    (tmp_path / "garbage.call").write_bytes(random_bytes(TEN_MB, seed=4))
+    done = run_executable(["compile", "garbage.call", "-o", "out.json"], tmp_path)
+    output = (done.stdout + done.stderr).decode("utf-8", "replace")
+    assert done.returncode == 1, output[:3000]
+    assert "Traceback" not in output
+    assert located_errors("garbage.call", output), output[:3000]
+    assert not (tmp_path / "out.json").exists()
+
+    done = run_executable(["check", "missing.call"], tmp_path)
+    output = (done.stdout + done.stderr).decode("utf-8", "replace")
+    assert done.returncode == 2, output
+    assert "missing.call" in output and "Traceback" not in output
+
+
+def test_installed_executable_output_into_a_missing_directory(tmp_path):
+    (tmp_path / "good.call").write_text('say "Hello." in en-GB\n', encoding="utf-8")
+    done = run_executable(["compile", "good.call", "-o", "no-such-dir/out.json"], tmp_path)
+    output = (done.stdout + done.stderr).decode("utf-8", "replace")
+    assert "Traceback" not in output, output[:3000]
+    assert done.returncode == 2, (done.returncode, output[:3000])
+    assert "no-such-dir" in output
+
+
+def test_installed_executable_binary_on_stdin(tmp_path):
+    done = run_executable(["check", "-"], tmp_path, input=BINARY)
+    output = (done.stdout + done.stderr).decode("utf-8", "replace")
+    assert done.returncode == 1, output[:3000]
+    assert "Traceback" not in output
+    assert located_errors("<stdin>", output), output[:3000]
