@@ -225,12 +225,18 @@ class Checker:
                 self._before_verb(statement)
             elif name in SETTINGS:
                 self._before_setting(statement)
+                if self._overridden(name):
+                    continue  # --to/--from replace it: its value (and placeholders) do not matter
             handler(statement, args)
             self._no_more_args(args)
         self._apply_overrides()
         self._plan_rules()
         self._unused_variables()
         return self._script()
+
+    def _overridden(self, name: str) -> bool:
+        return (name == "to" and self.overrides.to is not None) or \
+            (name == "from" and self.overrides.sender is not None)
 
     def report(self, diagnostic: Diagnostic) -> None:
         self.diagnostics.append(diagnostic)

@@ -292,3 +292,12 @@ def test_validate_accepts_golden_files_and_searches_directories():
     assert result.exit_code == 0, result.output
     assert "0 errors" in result.output
     assert f"in {len(list((ROOT / 'tests' / 'golden').glob('*.json')))} files" in result.output
+
+
+def test_to_override_replaces_a_templated_to_line():
+    result = run("compile", EXAMPLES / "campaign-template.call", "--to", "+306912345678",
+                 *[f"--var={v}" for v in ("first_name=Ana", "language=en-GB", "pharmacy=X",
+                                          "row=1", "pharmacist=+302107654321")])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["to"] == {"phone": "+306912345678"}
+    assert "{phone}" not in result.stderr
