@@ -546,3 +546,162 @@ def call_command(path: str, to: str | None, recipients: str | None, variables: t
     except Exception as error:  # noqa: BLE001 - a bug: reported in one line, secret redacted
         raise InternalError(redact(f"internal error while placing calls: "
                                    f"{type(error).__name__}: {error}")) from None
+
+
+# --- formatting ----------------------------------------------------------------------------
+
+@main.command(name="fmt")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
+@click.option("--check", "check_only", is_flag=True,
+              help="Change nothing; exit 1 and list the files that would change.")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Change nothing; print a unified diff of what would change.")
+@click.option("--color", type=click.Choice(("auto", "always", "never")), default="auto",
+              help="Colour in diagnostics.")
+def fmt_command(paths: tuple[str, ...], check_only: bool, show_diff: bool, color: str) -> None:
+    """Rewrite .call files in the canonical style (directories are searched for *.call).
+
+    `-` reads standard input and writes the result to standard output. A file
+    with syntax errors is left untouched and its errors are reported (exit 1).
+    With --check, exits 1 when any file would change. The style is described
+    in docs/language.md, "Canonical style".
+    """
+    import difflib
+
+    from .formatter import format_source
+    from .render import TextRenderer, use_color
+
+    files = _collect_files(paths, "*.call")
+    if not files:
+        click.echo("dialplan: no .call files found", err=True)
+        return
+    renderer = TextRenderer(use_color(sys.stderr, color))
+    writes = not (check_only or show_diff)
+    changed = unchanged = broken = unwritable = 0
+    for path in files:
+        data = _read(path)
+        name = _display_name(path)
+        result = _guarded("formatting", name, lambda: format_source(data, name))
+        if result.text is None:
+            broken += 1
+            for diagnostic in result.diagnostics:
+                click.echo(renderer.render(diagnostic, result.original) + "\n", err=True)
+            click.echo(f"error: {name}: not formatted: it has syntax errors", err=True)
+            if path == "-" and writes:
+                sys.stdout.flush()
+                sys.stdout.buffer.write(data)
+                sys.stdout.buffer.flush()
+            continue
+        new = result.text.encode("utf-8")
+        if new == data:
+            unchanged += 1
+        else:
+            changed += 1
+        if show_diff and new != data:
+            old_text = data.decode("utf-8", "replace")
+            click.echo("".join(difflib.unified_diff(
+                old_text.splitlines(keepends=True), result.text.splitlines(keepends=True),
+                fromfile=f"{name}\t(original)", tofile=f"{name}\t(formatted)")), nl=False)
+        if path == "-":
+            if writes:
+                click.echo(result.text, nl=False)
+        elif new != data:
+            if check_only:
+                click.echo(f"would reformat {name}", err=True)
+            elif writes:
+                try:
+                    _replace_keeping_mode(Path(path), result.text)
+                except OSError as error:
+                    unwritable += 1
+                    click.echo(f"error: cannot write {name}: {error.strerror or error}", err=True)
+                    continue
+                click.echo(f"reformatted {name}", err=True)
+    if files != ["-"]:
+        done = "would be reformatted" if not writes else "reformatted"
+        parts = [f"{changed} {'file' if changed == 1 else 'files'} {done}",
+                 f"{unchanged} left unchanged"]
+        if broken:
+            parts.append(f"{broken} with syntax errors")
+        click.echo(", ".join(parts), err=True)
+    if unwritable:
+        sys.exit(EXIT_USAGE)
+    if broken or (check_only and changed):
+        sys.exit(EXIT_FINDINGS)
+
+
+def _replace_keeping_mode(path: Path, text: str) -> None:
+    """Rewrite a file in place, atomically, keeping its permissions (a
+    symbolic link is followed, not replaced by a file)."""
+    target = path.resolve()
+    mode = target.stat().st_mode & 0o7777
+    _write_atomically(target, text)
+    os.chmod(target, mode)
+
+
+# --- decompiling -----------------------------------------------------------------------------
+
+@main.command(name="decompile")
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("-o", "--output", type=click.Path(),
+              help="Write the .call here instead of to standard output; with several "
+                   "inputs, a directory that receives one NAME.call per NAME.json.")
+@click.option("--color", type=click.Choice(("auto", "always", "never")), default="auto",
+              help="Colour in diagnostics.")
+def decompile_command(paths: tuple[str, ...], output: str | None, color: str) -> None:
+    """Turn JSON payloads (a request body or {"verbs": […]}) into .call scripts.
+
+    The JSON is checked as `dialplan validate` checks it and those findings
+    are printed; what Routee would reject is still decompiled where the
+    language can write it. A field the language cannot write is an error
+    (DP401) naming its JSON pointer, and is kept in the output as a comment.
+    Exits 1 when there are errors (the .call is written all the same).
+    """
+    from .decompiler import decompile
+    from .diagnostics import FileReport
+    from .render import TextRenderer, summary, use_color
+
+    if len(paths) > 1 and output is None:
+        raise click.UsageError("several inputs need -o DIRECTORY for their .call files")
+    targets: list[Path | None] = []
+    if output is None:
+        targets = [None]
+    elif len(paths) == 1 and not Path(output).is_dir():
+        targets = [Path(output)]
+    else:
+        directory = Path(output)
+        if directory.exists() and not directory.is_dir():
+            raise click.UsageError(f"-o {output}: several inputs need a directory")
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise click.UsageError(f"cannot create {output}: {error.strerror}") from None
+        stems = [("stdin" if p == "-" else Path(p).stem) + ".call" for p in paths]
+        clashes = sorted({s for s in stems if stems.count(s) > 1})
+        if clashes:
+            raise click.UsageError(f"two inputs would both be written to {clashes[0]}")
+        targets = [directory / stem for stem in stems]
+    config = _load_config(None)
+    renderer = TextRenderer(use_color(sys.stderr, color))
+    reports = []
+    for path, target in zip(paths, targets):
+        data = _read(path)
+        name = _display_name(path)
+        result = _guarded("decompiling", name, lambda: decompile(data, name, config=config))
+        for diagnostic in result.diagnostics:
+            click.echo(renderer.render(diagnostic, result.json_text) + "\n", err=True)
+        reports.append(FileReport(name, None, tuple(result.diagnostics)))
+        if result.text is None:
+            continue
+        if target is None:
+            click.echo(result.text, nl=False)
+        else:
+            try:
+                _write_atomically(target, result.text)
+            except OSError as error:
+                raise click.UsageError(f"cannot write {target}: {error.strerror or error}") \
+                    from None
+    if any(r.diagnostics for r in reports):
+        click.echo(summary(reports), err=True)
+    if any(d.is_error for r in reports for d in r.diagnostics):
+        sys.exit(EXIT_FINDINGS)

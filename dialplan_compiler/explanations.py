@@ -18,6 +18,8 @@ Some rules need special examples:
   the contents of a `.dialplan.toml` (mode "config").
 * DP010 and DP220 are about JSON payloads checked as they are: their
   examples are JSON (mode "json").
+* DP401 is about JSON given to `dialplan decompile`: its examples are JSON
+  payloads, decompiled (mode "decompile").
 """
 
 from __future__ import annotations
@@ -44,9 +46,10 @@ class Explanation:
     `wrong` triggers the rule and `right` is the same script fixed; both are
     run in `mode`: "check" (`check_source`), "compile" (`compile_source`
     with `variables`), "config" (the examples are a `.dialplan.toml` read
-    with `config.load_config`, for DP011) or "json" (the examples are JSON
+    with `config.load_config`, for DP011), "json" (the examples are JSON
     payloads, read with `jsonpos.parse_json` and validated against the
-    schemas, for DP010 and DP220). `wrong_bytes`, when set, is what is
+    schemas, for DP010 and DP220) or "decompile" (JSON payloads given to
+    `decompiler.decompile`, for DP401). `wrong_bytes`, when set, is what is
     really checked instead of `wrong` (which is then only how it is shown).
     `wrong` is None only for a rule that no script should trigger (DP901).
     """
@@ -54,7 +57,7 @@ class Explanation:
     text: str
     wrong: str | None
     right: str
-    mode: Literal["check", "compile", "config", "json"] = "check"
+    mode: Literal["check", "compile", "config", "json", "decompile"] = "check"
     variables: Mapping[str, str] = field(default_factory=dict)
     wrong_bytes: bytes | None = None
 
@@ -584,6 +587,30 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         'say "You pressed 1." in en-GB\n',
         mode="compile"),
 
+    # --- DP4xx: decompiling JSON ----------------------------------------------------
+    "DP401": _x(
+        """dialplan decompile turns a JSON payload into a .call script, and
+        this JSON holds something the .call language has no way to write:
+        a field neither Routee nor the language knows, a value of the wrong
+        JSON type, a verb type Routee does not have, or one of the forms
+        the language leaves out on purpose: "bargeIn", "submitOnHash" or
+        "record" set to false (the language only says `interruptible`,
+        `submit on hash` and `record`; false is Routee's documented
+        default), a COLLECT without an eventUrl, a callback without a
+        strategy, recording fields without "record": true, or a sender the
+        language would write differently. Rather than drop it silently,
+        decompile reports it at its JSON pointer and leaves it in the .call
+        as a `# not decompiled:` comment. Remove the field from the JSON, or
+        write what you meant in the .call.""",
+        '{"verbs": [\n'
+        '  {"type": "SAY", "message": {"text": "Please hold.", "language": "en-GB"},\n'
+        '   "bargeIn": false}\n'
+        ']}\n',
+        '{"verbs": [\n'
+        '  {"type": "SAY", "message": {"text": "Please hold.", "language": "en-GB"}}\n'
+        ']}\n',
+        mode="decompile"),
+
     # --- DP9xx: safety net ---------------------------------------------------------
     "DP901": _x(
         """The payload that compile produced breaks the JSON schemas in
@@ -624,6 +651,8 @@ def explain(code: str) -> str:
         out += ["The examples are the contents of .dialplan.toml.", ""]
     elif explanation.mode == "json":
         out += ["The examples are JSON payloads, not .call scripts.", ""]
+    elif explanation.mode == "decompile":
+        out += ["The examples are JSON payloads given to dialplan decompile.", ""]
     out.append("Wrong:")
     if explanation.wrong is None:
         out.append("    (none: a script that triggers this rule is a bug in dialplan)")

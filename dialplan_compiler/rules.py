@@ -6,6 +6,7 @@ Codes never change meaning once released. The families:
 * DP1xx: statements and their arguments are not what the language accepts;
 * DP2xx: the script is well-formed but breaks one of Routee's rules;
 * DP3xx: warnings: it will compile, but probably not do what you want;
+* DP4xx: `dialplan decompile`: the JSON holds something the language cannot write;
 * DP9xx: the compiled payload failed schema validation (a safety net that
   should never fire; if it does, the checker is missing a rule).
 """
@@ -101,6 +102,9 @@ USELESS_INTERRUPTIBLE = _rule("DP307", W, "interruptible-without-collect", "`int
 LONG_DIAL_RING = _rule("DP308", W, "dial-ring-over-60s", "a `dial … ring` over 60 s, which networks may cut short")
 UNUSED_VARIABLE = _rule("DP309", W, "unused-variable", "a --var that no placeholder uses")
 IGNORED_SETTING = _rule("DP310", W, "ignored-setting", "call settings in a script compiled to a bare plan")
+
+# DP4xx: decompiling JSON
+NOT_EXPRESSIBLE = _rule("DP401", E, "not-expressible", "a JSON field or value that the .call language cannot write, so decompile cannot keep it")
 
 # DP9xx: safety net
 SCHEMA = _rule("DP901", E, "schema", "the compiled payload does not match Routee's schema")

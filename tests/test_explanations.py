@@ -33,6 +33,10 @@ def run(explanation: Explanation, source: str | bytes, tmp_path: Path) -> list[t
         return []
     if explanation.mode == "json":
         return run_json(source if isinstance(source, str) else source.decode("utf-8"))
+    if explanation.mode == "decompile":
+        from dialplan_compiler.decompiler import decompile
+
+        return [(d.code, d.is_error) for d in decompile(source, "example.json").diagnostics]
     result: Result
     if explanation.mode == "check":
         result = check_source(source, "example.call")
@@ -94,7 +98,7 @@ def test_explanations_are_frozen():
 @pytest.mark.parametrize("code", CODES)
 def test_explanation_is_well_formed(code):
     explanation = EXPLANATIONS[code]
-    assert explanation.mode in ("check", "compile", "config", "json")
+    assert explanation.mode in ("check", "compile", "config", "json", "decompile")
     assert explanation.text.count(". ") >= 1, "a few sentences, not a phrase"
     assert explanation.right.strip()
     assert explanation.right != explanation.wrong

@@ -47,6 +47,9 @@ BROKEN_PLAN = Emitted(
 #: ConfigError carrying the diagnostic.
 CONFIG = ("config", {})
 
+#: DP401 is about a JSON payload given to `decompiler.decompile`.
+DECOMPILE = ("decompile", {})
+
 TRIGGERS: dict[str, tuple[object, tuple[str, dict], int, int]] = {
     # DP0xx
     "DP001": (b'say "\xff" in en-GB\n', CHECK, 1, 6),
@@ -104,6 +107,9 @@ TRIGGERS: dict[str, tuple[object, tuple[str, dict], int, int]] = {
     "DP309": (SAY, compiled(variables={"unused": "x"}), 1, 1),
     "DP310": ("ring 30s\n" + SAY, COMPILE, 1, 1),
     "DP220": ('{"verbs": [\n  {"type": "PAUSE", "length": 1}\n]}\n', JSON, 2, 21),
+    # DP4xx: JSON given to `dialplan decompile`
+    "DP401": ('{"verbs": [\n  {"type": "PAUSE", "duration": 2, "unit": "s"}\n]}\n', DECOMPILE,
+              2, 36),
     # DP9xx
     "DP901": (BROKEN_PLAN, SCHEMA, 3, 7),
 }
@@ -125,6 +131,10 @@ def produce(source, mode, tmp_path) -> list:
         return list(validate_json(source, "test.json").diagnostics)
     if kind == "compile":
         return compile_source(source, "test.call", **options).diagnostics
+    if kind == "decompile":
+        from dialplan_compiler.decompiler import decompile
+
+        return decompile(source, "test.json").diagnostics
     assert kind == "schema"
     return _schema_diagnostics(source, Span("hand.call", 1, 1, 1, 2))
 
