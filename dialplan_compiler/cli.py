@@ -136,27 +136,29 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
 @_format_options
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Files checked in parallel (default: one per core).")
 def check(paths: tuple[str, ...], output_format: str | None, max_errors: int | None,
-          warnings_as_errors: bool | None, config_path: str | None, color: str) -> None:
+          warnings_as_errors: bool | None, config_path: str | None, color: str,
+          jobs: int | None) -> None:
     """Check .call files (directories are searched for *.call).
 
     Reports every problem with its file, line and column. Exits 1 when any
     file has errors (or warnings, with --warnings-as-errors).
     """
-    from .compiler import check_source
-    from .diagnostics import FileReport
+    from .batch import Failure, check_files
 
     config = _load_config(config_path)
     files = _collect_files(paths, "*.call")
     if not files:
         click.echo("dialplan: no .call files found", err=True)
         return
-    reports = []
-    for path in files:
-        data = _read(path)
-        name = _display_name(path)
-        result = _guarded("checking", name, lambda: check_source(data, name, config=config))
-        reports.append(FileReport(name, _source_text(data), tuple(result.diagnostics)))
+    items = [(path, _display_name(path), _read(path) if path == "-" else None) for path in files]
+    reports = check_files(items, config, jobs=jobs)
+    for failure in (r for r in reports if isinstance(r, Failure)):
+        if failure.error.startswith("cannot read"):
+            raise click.UsageError(f"{failure.name}: {failure.error}")
+        raise InternalError(f"internal error while checking {failure.name}: {failure.error}")
     _emit_reports(reports, output_format or _default_format(), color,
                   max_errors or config.max_errors)
     _exit_for(reports, config.warnings_as_errors if warnings_as_errors is None
