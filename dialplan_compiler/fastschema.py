@@ -56,12 +56,19 @@ def _equal(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-class _Validator:
+Check = Callable[[Any], bool]
+
+
+class _Compiler:
+    """Turns each schema node into one Python function, once: validating a
+    payload is then a chain of plain calls, with no schema walking."""
+
     def __init__(self) -> None:
         self.documents = {load_schema(n)["$id"].rsplit("/", 1)[-1]: load_schema(n)
                           for n in (CONVERSATION, DIALPLAN)}
+        self.compiled: dict[int, Check] = {}
 
-    def resolve(self, ref: str, document: dict) -> tuple[dict, dict]:
+    def resolve(self, ref: str, document: dict) -> tuple[Any, dict]:
         target, _, fragment = ref.partition("#")
         doc = self.documents[target] if target else document
         node: Any = doc
@@ -69,103 +76,173 @@ class _Validator:
             node = node[part.replace("~1", "/").replace("~0", "~")]
         return node, doc
 
-    def valid(self, value: Any, schema: Any, doc: dict) -> bool:
+    def compile(self, schema: Any, doc: dict) -> Check:
         if schema is True:
-            return True
+            return lambda value: True
         if schema is False:
-            return False
-        for key, arg in schema.items():
-            check = _KEYWORDS.get(key)
-            if check is None:
-                if key in _ANNOTATIONS or key in ("then", "minContains", "maxContains"):
-                    continue  # handled with "if" and "contains"
-                raise UnsupportedSchema(key)
-            if not check(self, value, arg, schema, doc):
-                return False
-        return True
+            return lambda value: False
+        key = id(schema)
+        if key not in self.compiled:
+            # A placeholder first, so that a schema referring to itself terminates.
+            cell: list[Check] = []
+            self.compiled[key] = lambda value: cell[0](value)
+            checks = []
+            for keyword, arg in schema.items():
+                build = _KEYWORDS.get(keyword)
+                if build is None:
+                    if keyword in _ANNOTATIONS or keyword in ("then", "minContains",
+                                                              "maxContains"):
+                        continue  # handled with "if" and "contains"
+                    raise UnsupportedSchema(keyword)
+                checks.append(build(self, arg, schema, doc))
+            cell.append(_all(checks))
+            self.compiled[key] = cell[0]
+        return self.compiled[key]
 
 
-def _properties(v: _Validator, value, arg, schema, doc) -> bool:
-    return not isinstance(value, dict) or all(
-        v.valid(value[k], sub, doc) for k, sub in arg.items() if k in value)
+def _all(checks: list[Check]) -> Check:
+    if not checks:
+        return lambda value: True
+    if len(checks) == 1:
+        return checks[0]
+    return lambda value: all(check(value) for check in checks)
 
 
-def _additional(v: _Validator, value, arg, schema, doc) -> bool:
-    if not isinstance(value, dict):
-        return True
-    known = schema.get("properties", {})
+def _type(c: _Compiler, arg, schema, doc) -> Check:
+    tests = [_TYPES[t] for t in (arg if isinstance(arg, list) else [arg])]
+    return lambda value: any(test(value) for test in tests)
+
+
+def _only(kind: type | tuple, test: Check) -> Check:
+    """A keyword that constrains one JSON type and lets the others pass."""
+    return lambda value: not isinstance(value, kind) or test(value)
+
+
+def _properties(c: _Compiler, arg, schema, doc) -> Check:
+    subs = [(name, c.compile(sub, doc)) for name, sub in arg.items()]
+    return _only(dict, lambda value: all(check(value[name]) for name, check in subs
+                                         if name in value))
+
+
+def _additional(c: _Compiler, arg, schema, doc) -> Check:
     if "patternProperties" in schema:
         raise UnsupportedSchema("patternProperties")
-    return all(v.valid(value[k], arg, doc) for k in value if k not in known)
+    known = set(schema.get("properties", {}))
+    check = c.compile(arg, doc)
+    return _only(dict, lambda value: all(check(value[k]) for k in value if k not in known))
 
 
-def _contains(v: _Validator, value, arg, schema, doc) -> bool:
-    if not isinstance(value, list):
-        return True
-    count = sum(v.valid(item, arg, doc) for item in value)
-    low = schema.get("minContains", 1)
-    high = schema.get("maxContains")
-    return count >= low and (high is None or count <= high)
+def _contains(c: _Compiler, arg, schema, doc) -> Check:
+    check = c.compile(arg, doc)
+    low, high = schema.get("minContains", 1), schema.get("maxContains")
+
+    def contains(value) -> bool:
+        count = sum(1 for item in value if check(item))
+        return count >= low and (high is None or count <= high)
+    return _only(list, contains)
 
 
-def _if(v: _Validator, value, arg, schema, doc) -> bool:
+def _if(c: _Compiler, arg, schema, doc) -> Check:
     if "else" in schema:
         raise UnsupportedSchema("else")
-    if v.valid(value, arg, doc):
-        return v.valid(value, schema.get("then", True), doc)
-    return True
+    condition, then = c.compile(arg, doc), c.compile(schema.get("then", True), doc)
+    return lambda value: not condition(value) or then(value)
 
 
-def _ref(v: _Validator, value, arg, schema, doc) -> bool:
-    target, target_doc = v.resolve(arg, doc)
-    return v.valid(value, target, target_doc)
+def _ref(c: _Compiler, arg, schema, doc) -> Check:
+    target, target_doc = c.resolve(arg, doc)
+    compiled: list[Check] = []
+
+    def ref(value) -> bool:  # compiled on first use: references may be circular
+        if not compiled:
+            compiled.append(c.compile(target, target_doc))
+        return compiled[0](value)
+    return ref
 
 
-def _pattern(arg: str) -> re.Pattern:
-    return _compiled(arg)
+def _number(test: Callable[[Any], bool]) -> Check:
+    return lambda value: not _is_number(value) or test(value)
 
 
-@cache
-def _compiled(pattern: str) -> re.Pattern:
-    return re.compile(pattern)
+def _many(c: _Compiler, arg, doc) -> list[Check]:
+    return [c.compile(sub, doc) for sub in arg]
 
 
-_KEYWORDS: dict[str, Callable[..., bool]] = {
-    "type": lambda v, value, arg, s, d: (any(_TYPES[t](value) for t in arg)
-                                         if isinstance(arg, list) else _TYPES[arg](value)),
-    "enum": lambda v, value, arg, s, d: any(_equal(value, e) for e in arg),
-    "const": lambda v, value, arg, s, d: _equal(value, arg),
-    "pattern": lambda v, value, arg, s, d: not isinstance(value, str)
-    or _pattern(arg).search(value) is not None,
-    "minLength": lambda v, value, arg, s, d: not isinstance(value, str) or len(value) >= arg,
-    "maxLength": lambda v, value, arg, s, d: not isinstance(value, str) or len(value) <= arg,
-    "minimum": lambda v, value, arg, s, d: not _is_number(value) or value >= arg,
-    "maximum": lambda v, value, arg, s, d: not _is_number(value) or value <= arg,
-    "required": lambda v, value, arg, s, d: not isinstance(value, dict)
-    or all(k in value for k in arg),
-    "minProperties": lambda v, value, arg, s, d: not isinstance(value, dict) or len(value) >= arg,
-    "maxProperties": lambda v, value, arg, s, d: not isinstance(value, dict) or len(value) <= arg,
+def _discriminated(c: _Compiler, arg: list, doc: dict) -> Check | None:
+    """`allOf` of `if: {properties: {K: {const: "V"}}, required: [K]}, then: T`
+    branches (how the verb schema picks SAY, PLAY, … by "type") as one table
+    look-up instead of trying every branch. None when `arg` is not that shape."""
+    table: dict[str, Check] = {}
+    key = None
+    for branch in arg:
+        condition = branch.get("if") if isinstance(branch, dict) else None
+        if (set(branch) != {"if", "then"} or not isinstance(condition, dict)
+                or set(condition) != {"properties", "required"}
+                or len(condition["properties"]) != 1):
+            return None
+        (name, sub), = condition["properties"].items()
+        if condition["required"] != [name] or set(sub) != {"const"} \
+                or not isinstance(sub["const"], str) or key not in (None, name):
+            return None
+        key = name
+        table[sub["const"]] = c.compile(branch["then"], doc)
+    everything = _all(list(table.values()))
+
+    def dispatch(value) -> bool:
+        if not isinstance(value, dict):
+            return everything(value)  # `properties`/`required` pass vacuously on non-objects
+        if key not in value:
+            return True
+        tag = value[key]
+        check = table.get(tag) if isinstance(tag, str) else None
+        return True if check is None else check(value)
+    return dispatch
+
+
+def _one_of(c: _Compiler, arg, schema, doc) -> Check:
+    subs = _many(c, arg, doc)
+    return lambda value: sum(1 for check in subs if check(value)) == 1
+
+
+_KEYWORDS: dict[str, Callable[..., Check]] = {
+    "type": _type,
+    "enum": lambda c, arg, s, d: lambda value: any(_equal(value, e) for e in arg),
+    "const": lambda c, arg, s, d: lambda value: _equal(value, arg),
+    "pattern": lambda c, arg, s, d: _only(str, re.compile(arg).search),
+    "minLength": lambda c, arg, s, d: _only(str, lambda value: len(value) >= arg),
+    "maxLength": lambda c, arg, s, d: _only(str, lambda value: len(value) <= arg),
+    "minimum": lambda c, arg, s, d: _number(lambda value: value >= arg),
+    "maximum": lambda c, arg, s, d: _number(lambda value: value <= arg),
+    "required": lambda c, arg, s, d: _only(dict, lambda value: all(k in value for k in arg)),
+    "minProperties": lambda c, arg, s, d: _only(dict, lambda value: len(value) >= arg),
+    "maxProperties": lambda c, arg, s, d: _only(dict, lambda value: len(value) <= arg),
     "properties": _properties,
     "additionalProperties": _additional,
-    "items": lambda v, value, arg, s, d: not isinstance(value, list)
-    or all(v.valid(item, arg, d) for item in value),
-    "minItems": lambda v, value, arg, s, d: not isinstance(value, list) or len(value) >= arg,
+    "items": lambda c, arg, s, d: (lambda check: _only(
+        list, lambda value: all(check(item) for item in value)))(c.compile(arg, d)),
+    "minItems": lambda c, arg, s, d: _only(list, lambda value: len(value) >= arg),
     "contains": _contains,
-    "allOf": lambda v, value, arg, s, d: all(v.valid(value, sub, d) for sub in arg),
-    "anyOf": lambda v, value, arg, s, d: any(v.valid(value, sub, d) for sub in arg),
-    "oneOf": lambda v, value, arg, s, d: sum(v.valid(value, sub, d) for sub in arg) == 1,
+    "allOf": lambda c, arg, s, d: _discriminated(c, arg, d) or _all(_many(c, arg, d)),
+    "anyOf": lambda c, arg, s, d: (lambda subs: lambda value: any(
+        check(value) for check in subs))(_many(c, arg, d)),
+    "oneOf": _one_of,
     "if": _if,
     "$ref": _ref,
 }
 
 
 @cache
-def _validator() -> _Validator:
-    return _Validator()
+def _compiler() -> _Compiler:
+    return _Compiler()
+
+
+@cache
+def _check_for(schema: str) -> Check:
+    compiler = _compiler()
+    document = load_schema(schema)
+    return compiler.compile(document, compiler.documents[document["$id"].rsplit("/", 1)[-1]])
 
 
 def is_valid(payload: Any, schema: str) -> bool:
     """Whether `payload` is valid against the named schema in `schemas/`."""
-    validator = _validator()
-    document = load_schema(schema)
-    return validator.valid(payload, document, validator.documents[document["$id"].rsplit("/", 1)[-1]])
+    return _check_for(schema)(payload)

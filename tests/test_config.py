@@ -115,3 +115,11 @@ def test_unknown_key_in_pyproject_points_into_the_tool_table(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert caught.value.diagnostic.span.line == 5
+
+
+def test_ignore_comment_does_not_reach_diagnostics_of_other_origins():
+    from dialplan_compiler import compile_source
+
+    source = 'say "Hi." in en-US  # dialplan: ignore\n'
+    result = compile_source(source, "a.call", variables={"unused": "x"})
+    assert [(d.code, d.span.file) for d in result.diagnostics] == [("DP309", "--var")]
