@@ -64,8 +64,7 @@ class _Compiler:
     payload is then a chain of plain calls, with no schema walking."""
 
     def __init__(self) -> None:
-        self.documents = {load_schema(n)["$id"].rsplit("/", 1)[-1]: load_schema(n)
-                          for n in (CONVERSATION, DIALPLAN)}
+        self.documents = {n: load_schema(n) for n in (CONVERSATION, DIALPLAN)}
         self.compiled: dict[int, Check] = {}
 
     def resolve(self, ref: str, document: dict) -> tuple[Any, dict]:
@@ -240,7 +239,7 @@ def _compiler() -> _Compiler:
 def _check_for(schema: str) -> Check:
     compiler = _compiler()
     document = load_schema(schema)
-    return compiler.compile(document, compiler.documents[document["$id"].rsplit("/", 1)[-1]])
+    return compiler.compile(document, document)
 
 
 def is_valid(payload: Any, schema: str) -> bool:

@@ -42,8 +42,10 @@ def _validator(name: str):
     from jsonschema import Draft202012Validator
     from referencing import Registry, Resource
 
-    resources = [(load_schema(n)["$id"], Resource.from_contents(load_schema(n)))
-                 for n in (CONVERSATION, DIALPLAN)]
+    # The schemas have no $id: they refer to each other by file name, so that
+    # tools given a schema file (check-jsonschema, editors) find the other one
+    # beside it instead of trying to download it.
+    resources = [(n, Resource.from_contents(load_schema(n))) for n in (CONVERSATION, DIALPLAN)]
     registry = Registry().with_resources(resources)
     return Draft202012Validator(load_schema(name), registry=registry)
 

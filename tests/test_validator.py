@@ -269,7 +269,8 @@ def test_golden_files_warn_like_the_checker():
     found = {r.path: sorted({d.code for d in r.diagnostics}) for r in validate_files(GOLDEN)}
     assert {Path(p).stem: codes for p, codes in found.items()} == {
         "appointment-reminder": ["DP306"], "campaign-template": ["DP304"], "hosted-plan": [],
-        "menu-answer": ["DP308"], "pin-prompt": [], "support-transfer": []}
+        "menu-answer": ["DP308"], "pin-prompt": [], "support-transfer": [],
+        "delivery-window": []}
 
 
 def test_every_diagnostic_names_its_pointer():
