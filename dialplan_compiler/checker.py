@@ -13,11 +13,9 @@ values that hold one are judged after substitution, at compile time) and
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping
-from urllib.parse import urlsplit
 
 from . import routee, rules
 from .diagnostics import Diagnostic, Related
@@ -121,6 +119,8 @@ def _suggest(word: str, choices: Iterable[str]) -> str | None:
     for choice in choices:
         if choice.lower() == word.lower():
             return choice
+    import difflib  # only when something is misspelt
+
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return close[0] if close else None
 
@@ -134,19 +134,30 @@ def _url_problem(url: str) -> str | None:
         return "it contains white space"
     if len(url) > MAX_URL_LENGTH:
         return f"it is {len(url)} characters long; the limit is {MAX_URL_LENGTH}"
-    parts = urlsplit(url)  # lower-cases the scheme, so look at the text itself too
     scheme = url.partition(":")[0]
     if scheme.lower() in ("http", "https") and scheme not in ("http", "https"):
         return f"write the scheme in lower case ({scheme.lower()}://)"
-    if parts.scheme not in ("http", "https"):
+    parts = _URL.match(url)
+    if parts is None:
         return f"{url!r} does not start with http:// or https://"
-    if not parts.hostname:
+    if not parts.group("host"):
         return f"{url!r} has no host"
-    try:
-        parts.port
-    except ValueError:
+    port = parts.group("port")
+    if port is not None and not (port.isdigit() and int(port) <= 65535):
         return f"{url!r} has an invalid port"
     return None
+
+
+#: An absolute http(s) URL, split the way urllib.parse.urlsplit would (which
+#: costs more to import than a whole check of a small file).
+_URL = re.compile(r"(?P<scheme>https?)://(?:[^@/?#]*@)?"
+                  r"(?P<host>\[[0-9A-Fa-f:.]+\]|[^:/?#\[\]]*)(?::(?P<port>[^/?#]*))?"
+                  r"(?P<path>[^?#]*)")
+
+
+def _url_path(url: str) -> str:
+    match = _URL.match(url)
+    return match.group("path") if match else url
 
 
 def suggest_language(text: str) -> str | None:
@@ -801,7 +812,7 @@ class Checker:
                                'play "https://cdn.example.com/chime.wav"')
         url = self._url(url_arg, "the audio URL")
         if url is not None:
-            path = urlsplit(url).path if not isinstance(url, Unfilled) else url
+            path = _url_path(url) if not isinstance(url, Unfilled) else url
             if not isinstance(url, Unfilled) or isinstance(url_arg.parts[-1], str):
                 if not path.lower().endswith(".wav"):
                     self.report(rules.NOT_WAV(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -268,6 +267,8 @@ def _parse_vars(values: tuple[str, ...]) -> dict[str, str]:
 def _write_atomically(path: Path, text: str) -> None:
     """Write to a temporary file beside `path`, then rename: a reader never
     sees half a file, and a failure leaves the old one in place."""
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -19,15 +19,17 @@ line.
 
 from __future__ import annotations
 
+import os
 import re
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from . import rules
 from .diagnostics import Diagnostic, Severity
 from .nodes import Span
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 FILENAMES = (".dialplan.toml", "pyproject.toml")
 
@@ -65,21 +67,28 @@ _TYPE_NAMES = {list: "a list of rule codes", bool: "true or false", str: "a stri
                int: "a whole number"}
 
 
-def find_config(start: Path) -> Path | None:
-    directory = start.resolve()
-    for folder in (directory, *directory.parents):
+def find_config(start: str | os.PathLike) -> Path | None:
+    # os.path rather than pathlib: this runs on every check, and importing
+    # pathlib costs more than the walk itself.
+    folder = os.path.realpath(start)
+    while True:
         for name in FILENAMES:
-            candidate = folder / name
-            if candidate.is_file() and (name != "pyproject.toml" or
-                                        _has_tool_table(candidate)):
-                return candidate
-    return None
+            candidate = os.path.join(folder, name)
+            if os.path.isfile(candidate) and (name != "pyproject.toml" or
+                                              _has_tool_table(candidate)):
+                from pathlib import Path
+
+                return Path(candidate)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
 
 
-def _has_tool_table(path: Path) -> bool:
+def _has_tool_table(path: str) -> bool:
     try:
-        return re.search(r"^\s*\[tool\.dialplan\]", path.read_text(encoding="utf-8"),
-                         re.M) is not None
+        with open(path, encoding="utf-8") as handle:
+            return re.search(r"^\s*\[tool\.dialplan\]", handle.read(), re.M) is not None
     except (OSError, UnicodeDecodeError):
         return False
 
@@ -88,8 +97,11 @@ def load_config(path: Path | None) -> Config:
     """Read a configuration file; `None` gives the defaults."""
     if path is None:
         return Config()
-    text = path.read_text(encoding="utf-8")
-    in_pyproject = path.name == "pyproject.toml"
+    import tomllib
+
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    in_pyproject = os.path.basename(path) == "pyproject.toml"
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -205,7 +206,8 @@ def _lark():
         pair = staticmethod(_build_pair)
         object = staticmethod(_build_object)
 
-    grammar = (data_dir("grammar") / "json.lark").read_text(encoding="utf-8")
+    with open(os.path.join(data_dir("grammar"), "json.lark"), encoding="utf-8") as handle:
+        grammar = handle.read()
     return Lark(grammar, parser="lalr", transformer=_Builder(), maybe_placeholders=False,
                 lexer_callbacks={"LSQB": _open, "LBRACE": _open,
                                  "RSQB": _close, "RBRACE": _close})

@@ -8,25 +8,27 @@ folders). In a source checkout or an editable install they are the top-level
 
 from __future__ import annotations
 
+import os
 from functools import cache
-from pathlib import Path
 
-_PACKAGE = Path(__file__).resolve().parent
+# Plain os.path: pathlib's import costs more than a whole small check.
+_PACKAGE = os.path.dirname(os.path.realpath(__file__))
 
 
 @cache
-def data_dir(name: str) -> Path:
-    for candidate in (_PACKAGE / name, _PACKAGE.parent / name):
-        if candidate.is_dir():
+def data_dir(name: str) -> str:
+    candidates = (os.path.join(_PACKAGE, name), os.path.join(os.path.dirname(_PACKAGE), name))
+    for candidate in candidates:
+        if os.path.isdir(candidate):
             return candidate
     raise FileNotFoundError(
         f"the {name}/ folder is missing from the dialplan installation "
-        f"(looked in {_PACKAGE / name} and {_PACKAGE.parent / name})")
+        f"(looked in {candidates[0]} and {candidates[1]})")
 
 
-def grammar_path() -> Path:
-    return data_dir("grammar") / "dialplan.lark"
+def grammar_path() -> str:
+    return os.path.join(data_dir("grammar"), "dialplan.lark")
 
 
-def schema_path(name: str) -> Path:
-    return data_dir("schemas") / name
+def schema_path(name: str) -> str:
+    return os.path.join(data_dir("schemas"), name)

@@ -34,7 +34,8 @@ class SchemaError:
 
 @cache
 def load_schema(name: str) -> dict[str, Any]:
-    return json.loads(schema_path(name).read_text(encoding="utf-8"))
+    with open(schema_path(name), encoding="utf-8") as handle:
+        return json.load(handle)
 
 
 @cache

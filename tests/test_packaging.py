@@ -88,7 +88,7 @@ CHILD = textwrap.dedent("""
     # The data files come from inside the installed package, not a checkout.
     for path in (resources.grammar_path(), resources.schema_path(schemas.CONVERSATION),
                  resources.schema_path(schemas.DIALPLAN)):
-        assert path.resolve().is_relative_to(site / "dialplan_compiler"), path
+        assert pathlib.Path(path).resolve().is_relative_to(site / "dialplan_compiler"), path
 
     args = ["compile", source, "-o", output]
     for item in sys.argv[4:]:

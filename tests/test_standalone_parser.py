@@ -20,14 +20,16 @@ INPUTS = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "examples").glob
 
 
 def test_generated_parser_matches_the_grammar():
-    grammar = parser.grammar_path().read_text(encoding="utf-8")
-    assert _standalone_parser.GRAMMAR_SHA256 == parser.grammar_digest(grammar), \
+    with open(parser.grammar_path(), encoding="utf-8") as handle:
+        grammar = handle.read()
+    assert _standalone_parser.GRAMMAR_DIGEST == parser.grammar_digest(grammar), \
         "grammar/dialplan.lark changed: run `python -m dialplan_compiler.parser`"
 
 
 def test_generator_reproduces_the_header():
     generated = parser.generate_standalone()
-    committed = parser.GENERATED.read_text(encoding="utf-8")
+    with open(parser.GENERATED, encoding="utf-8") as handle:
+        committed = handle.read()
     assert generated.splitlines()[:3] == committed.splitlines()[:3]
 
 
@@ -39,7 +41,7 @@ def _parse_all():
 @pytest.fixture
 def lark_backend(monkeypatch):
     """Force the fallback: Lark compiling the grammar at run time."""
-    monkeypatch.setattr(_standalone_parser, "GRAMMAR_SHA256", "stale")
+    monkeypatch.setattr(_standalone_parser, "GRAMMAR_DIGEST", "stale")
     parser._backend.cache_clear()
     parser._lark.cache_clear()
     yield
@@ -60,7 +62,7 @@ def test_standalone_and_runtime_lark_parse_alike(lark_backend):
     assert parser._backend() is lark
     parser._backend.cache_clear()
     parser._lark.cache_clear()
-    _standalone_parser.GRAMMAR_SHA256 = parser.grammar_digest(
-        parser.grammar_path().read_text(encoding="utf-8"))
+    _standalone_parser.GRAMMAR_DIGEST = parser.grammar_digest(
+        parser._grammar_text())
     assert parser._backend() is _standalone_parser
     assert _parse_all() == expected
