@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Callable
 
 import click
@@ -27,11 +26,19 @@ class InternalError(click.ClickException):
 # --- shared pieces ---------------------------------------------------------------------
 
 def _collect_files(paths: tuple[str, ...], pattern: str) -> list[str]:
+    """Files given, and those matching `pattern` below directories given, in a
+    stable order. (os and fnmatch rather than pathlib: this is on the path of
+    every check, and pathlib's import costs more than a small check.)"""
+    import fnmatch
+
     files: list[str] = []
     for raw in paths:
-        path = Path(raw)
-        if raw != "-" and path.is_dir():
-            files.extend(str(p) for p in sorted(path.rglob(pattern)) if p.is_file())
+        if raw != "-" and os.path.isdir(raw):
+            found = []
+            for folder, _dirs, names in os.walk(raw):
+                found.extend(os.path.join(folder, name) for name in names
+                             if fnmatch.fnmatch(name, pattern))
+            files.extend(sorted(found, key=lambda p: os.path.relpath(p, raw).split(os.sep)))
         else:
             files.append(raw)
     return files
@@ -41,7 +48,8 @@ def _read(path: str) -> bytes:
     if path == "-":
         return sys.stdin.buffer.read()
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            return handle.read()
     except OSError as error:
         raise click.UsageError(f"cannot read {path}: {error.strerror}") from None
 
@@ -59,7 +67,7 @@ def _load_config(path: str | None):
     from .render import TextRenderer, use_color
 
     try:
-        return load_config(Path(path) if path else find_config(Path.cwd()))
+        return load_config(path or find_config(os.getcwd()))
     except ConfigError as error:
         renderer = TextRenderer(use_color(sys.stderr))
         click.echo(renderer.render(error.diagnostic, error.source), err=True)
@@ -228,7 +236,7 @@ def compile_command(path: str, output: str | None, to: str | None, sender: str |
 
     config = _load_config(config_path)
     values = _parse_vars(variables)
-    if output is not None and not Path(output).resolve().parent.is_dir():
+    if output is not None and not os.path.isdir(os.path.dirname(os.path.abspath(output))):
         raise click.BadParameter(f"the folder of {output} does not exist", param_hint="-o")
     data = _read(path)
     name = _display_name(path)
@@ -251,7 +259,7 @@ def compile_command(path: str, output: str | None, to: str | None, sender: str |
     if output is None:
         click.echo(text, nl=False)
     else:
-        _write_atomically(Path(output), text)
+        _write_atomically(output, text)
 
 
 def _parse_vars(values: tuple[str, ...]) -> dict[str, str]:
@@ -264,18 +272,21 @@ def _parse_vars(values: tuple[str, ...]) -> dict[str, str]:
     return variables
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def _write_atomically(path: str | os.PathLike, text: str) -> None:
     """Write to a temporary file beside `path`, then rename: a reader never
     sees half a file, and a failure leaves the old one in place."""
     import tempfile
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    path = os.fspath(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.",
+                               dir=os.path.dirname(os.path.abspath(path)))
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
         raise
 
 
@@ -353,6 +364,8 @@ def call_command(path: str, to: str | None, recipients: str | None, variables: t
     never from the command line. A campaign keeps a journal: run the same
     command again after a crash and it goes on, never calling a placed row twice.
     """
+    from pathlib import Path
+
     from .campaign import (Campaign, GaveUp, Interrupted, Progress, RecipientsError,
                            RetryPolicy, Stopper, default_journal, format_request,
                            prepare, script_digest, send_with_retries, summary as run_summary,
@@ -569,6 +582,8 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, show_diff: bool, color
     With --check, exits 1 when any file would change. The style is described
     in docs/language.md, "Canonical style".
     """
+    from pathlib import Path
+
     import difflib
 
     from .formatter import format_source
@@ -660,6 +675,8 @@ def decompile_command(paths: tuple[str, ...], output: str | None, color: str) ->
     (DP401) naming its JSON pointer, and is kept in the output as a comment.
     Exits 1 when there are errors (the .call is written all the same).
     """
+    from pathlib import Path
+
     from .decompiler import decompile
     from .diagnostics import FileReport
     from .render import TextRenderer, summary, use_color

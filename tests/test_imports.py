@@ -1,0 +1,46 @@
+"""The success path of `check` and `compile` imports nothing it does not
+need: no jsonschema (the fast schema check answers), no HTTP client, no
+server, no Lark (the standalone parser is generated), no SQLite."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "delivery-window.call"
+HEAVY = {"jsonschema", "referencing", "httpx", "httpcore", "starlette", "uvicorn", "lark",
+         "pygls", "sqlite3", "pathlib", "tomllib", "hashlib"}
+
+
+def imported(*argv: str) -> set[str]:
+    code = ("import sys\nfrom dialplan_compiler.cli import main\n"
+            f"sys.argv = ['dialplan', *{list(argv)!r}]\n"
+            "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n")
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True,
+                          text=True, cwd=ROOT / "examples")
+    assert done.returncode == 0, done.stderr[-2000:]
+    return {line.rsplit("|", 1)[1].strip().split(".")[0]
+            for line in done.stderr.splitlines() if line.startswith("import time:")}
+
+
+@pytest.mark.parametrize("argv", [("check", str(EXAMPLE)),
+                                  ("compile", str(EXAMPLE), "-o", "/dev/null")])
+def test_success_path_imports_nothing_heavy(argv):
+    modules = imported(*argv)
+    assert "dialplan_compiler" in modules  # the probe itself works
+    assert modules & HEAVY == set()
+
+
+def test_a_failure_loads_jsonschema_only_to_explain_it(tmp_path):
+    # The probe can tell: a check whose payload needs explaining does load it.
+    from dialplan_compiler import compiler
+    from dialplan_compiler.emitter import Emitted
+    from dialplan_compiler.nodes import Span
+
+    found = compiler._schema_diagnostics(Emitted({"verbs": []}), Span("x", 1, 1, 1, 2))
+    assert [d.code for d in found] == ["DP901"]
+    assert "jsonschema" in sys.modules
