@@ -19,8 +19,8 @@ from typing import Callable, Iterable, Mapping
 
 from . import routee, rules
 from .diagnostics import Diagnostic, Related
-from .model import (Callback, Collect, Dial, MachineDetection, Pause, Plan, Play, Say, Script,
-                    Target, Unfilled)
+from .model import (Callback, Collect, Deferred, Dial, MachineDetection, Pause, Plan, Play, Say,
+                    Script, Target, Unfilled)
 from .nodes import (Argument, Duration, Integer, Module, Phone, Placeholder, Span, Statement,
                     String, Word)
 
@@ -29,6 +29,8 @@ from .nodes import (Argument, Duration, Integer, Module, Phone, Placeholder, Spa
 SETTINGS = ("from", "to", "ring", "limit", "notify", "machine", "plan")
 VERBS = ("say", "play", "pause", "collect", "dial")
 STATEMENTS = SETTINGS + VERBS + ("voice",)
+#: Statements of menus, checked by `menucheck.py`.
+MENU_STATEMENTS = ("menu", "on", "otherwise", "timeout", "again", "handoff")
 
 
 @dataclass
@@ -201,6 +203,14 @@ class Checker:
         self.interruptibles: list[Span] = []
         self.forever: Statement | None = None
         self.unreachable_reported = False
+        #: Menus, checked by `menucheck.MenuChecker` (created, and its
+        #: module imported, only for a script that has them).
+        self.menus = None
+        #: The `menu`, `again` or `handoff` that ended the current block:
+        #: what follows it never runs.
+        self.block_end: Statement | None = None
+        #: In a menu's branch, `{digits}` in `say` text is left for serve.
+        self.in_branch = False
         #: A statement was skipped (unknown, or broken by a syntax error): the
         #: script's shape is unknown, so whole-plan rules stay quiet.
         self.unrecognized = bool(self.error_lines)
@@ -215,35 +225,51 @@ class Checker:
             "voice": self._voice, "say": self._say, "play": self._play,
             "pause": self._pause, "collect": self._collect, "dial": self._dial,
         }
+        self.handlers = handlers
         for statement in self.module.statements:
-            if self._has_syntax_error(statement):
-                self.unrecognized = True
-                continue
-            name = statement.name.text
-            handler = handlers.get(name)
-            if handler is None:
-                self.unrecognized = True
-                self._unknown_statement(statement)
-                continue
-            if statement.block is not None:
-                self.report(rules.UNEXPECTED_BLOCK(
-                    statement.block.span, f"`{name}` does not take a {{ … }} block",
-                    label="unexpected block",
-                    help="placeholders go inside strings: \"{name}\"" if
-                    statement.block.statements else "remove the braces"))
-            args = _Args(statement)
-            if name in VERBS:
-                self._before_verb(statement)
-            elif name in SETTINGS:
-                self._before_setting(statement)
-                if self._overridden(name):
-                    continue  # --to/--from replace it: its value (and placeholders) do not matter
-            handler(statement, args)
-            self._no_more_args(args)
+            self._statement(statement)
         self._apply_overrides()
         self._plan_rules()
         self._unused_variables()
         return self._script()
+
+    def _statement(self, statement: Statement) -> None:
+        """Check one statement, of the file or of a menu's block."""
+        if self._has_syntax_error(statement):
+            self.unrecognized = True
+            return
+        if statement.name.text in MENU_STATEMENTS or self.menus is not None:
+            from .menucheck import MenuChecker
+
+            if self.menus is None:
+                self.menus = MenuChecker(self)
+            if self.menus.handle(statement):
+                return
+        self._plain_statement(statement)
+
+    def _plain_statement(self, statement: Statement) -> None:
+        """Check a statement of the language before menus."""
+        name = statement.name.text
+        handler = self.handlers.get(name)
+        if handler is None:
+            self.unrecognized = True
+            self._unknown_statement(statement)
+            return
+        if statement.block is not None:
+            self.report(rules.UNEXPECTED_BLOCK(
+                statement.block.span, f"`{name}` does not take a {{ … }} block",
+                label="unexpected block",
+                help="placeholders go inside strings: \"{name}\"" if
+                statement.block.statements else "remove the braces"))
+        args = _Args(statement)
+        if name in VERBS:
+            self._before_verb(statement)
+        elif name in SETTINGS:
+            self._before_setting(statement)
+            if self._overridden(name):
+                return  # --to/--from replace it: its value (and placeholders) do not matter
+        handler(statement, args)
+        self._no_more_args(args)
 
     def _overridden(self, name: str) -> bool:
         return (name == "to" and self.overrides.to is not None) or \
@@ -258,11 +284,11 @@ class Checker:
 
     def _unknown_statement(self, statement: Statement) -> None:
         name = statement.name.text
-        guess = _suggest(name, STATEMENTS)
+        guess = _suggest(name, STATEMENTS + MENU_STATEMENTS)
         self.report(rules.UNKNOWN_STATEMENT(
             statement.name.span, f"unknown statement '{name}'",
             label=f"did you mean '{guess}'?" if guess else None,
-            help="statements are: " + " ".join(STATEMENTS)))
+            help="statements are: " + " ".join(STATEMENTS + MENU_STATEMENTS)))
 
     def _no_more_args(self, args: _Args) -> None:
         extra = args.take()
@@ -313,8 +339,10 @@ class Checker:
                 label=f"expected {what} here", help=f"for example: {example}"))
         return arg
 
-    def _text(self, arg: Argument, what: str) -> str | None:
-        """The value of a string argument, placeholders filled in compile mode."""
+    def _text(self, arg: Argument, what: str, runtime: bool = False) -> str | None:
+        """The value of a string argument, placeholders filled in compile mode.
+        With `runtime`, in a menu's branch, `{digits}` is kept (as `Deferred`
+        text) for `dialplan serve` to fill with the keys pressed."""
         if not isinstance(arg, String):
             self.report(rules.WRONG_ARGUMENT(
                 arg.span, f"expected {what} in double quotes, found {_describe(arg)}",
@@ -325,19 +353,32 @@ class Checker:
         if not self.compiling:
             return Unfilled(arg.text)
         out, missing = [], False
+        deferred = runtime and self.in_branch and any(
+            p.name == "digits" for p in arg.placeholders)
+
+        def literal(text: str) -> str:
+            return text.replace("{", "{{").replace("}", "}}") if deferred else text
+
         for part in arg.parts:
             if isinstance(part, Placeholder):
+                if deferred and part.name == "digits":
+                    out.append("{digits}")
+                    continue
                 self.used_variables.add(part.name)
                 if part.name in self.variables:
-                    out.append(self.variables[part.name])
+                    out.append(literal(self.variables[part.name]))
                 else:
                     missing = True
                     self.report(rules.UNFILLED_PLACEHOLDER(
                         part.span, f"no value for {{{part.name}}}",
-                        help=f"pass --var {part.name}=VALUE"))
+                        help="{digits}, the keys pressed, is filled only in the `say` text of "
+                             "a menu's branch" if part.name == "digits" else
+                        f"pass --var {part.name}=VALUE"))
             else:
-                out.append(part)
-        return None if missing else "".join(out)
+                out.append(literal(part))
+        if missing:
+            return None
+        return Deferred("".join(out)) if deferred else "".join(out)
 
     def _url(self, arg: Argument | None, what: str) -> str | None:
         if arg is None:
@@ -748,7 +789,7 @@ class Checker:
 
     def _say(self, statement: Statement, args: _Args) -> None:
         text_arg = self._expect(args, "the text to speak", 'say "Hello."')
-        text = self._text(text_arg, "the text to speak") if text_arg else None
+        text = self._text(text_arg, "the text to speak", runtime=True) if text_arg else None
         if text is not None:
             unfilled = isinstance(text, Unfilled)
             literal = "".join(p for p in text_arg.parts if isinstance(p, str)) if unfilled \
@@ -963,22 +1004,30 @@ class Checker:
             self.report(rules.PLAN_SHAPE(
                 at, "the script has nothing for the call to do",
                 help='add verbs such as `say "Hello." in en-GB`, or `plan url "…"`'))
-        for extra in self.dials[1:]:
+        if self.menus is None:
+            self._verb_rules(self.dials, self.collects, self.interruptibles)
+        else:
+            self.menus.plan_rules()  # the main plan's and every branch's
+        self._output_rules()
+
+    def _verb_rules(self, dials: list, collects: list, interruptibles: list) -> None:
+        """The rules of one plan's verbs (its dials, collects, and the spans
+        of its `interruptible`s)."""
+        for extra in dials[1:]:
             self.report(rules.SECOND_DIAL(
                 extra.name.span, "a plan can have only one `dial`",
-                label="second dial", related=[Related(self.dials[0].span, "first `dial` is here")],
+                label="second dial", related=[Related(dials[0].span, "first `dial` is here")],
                 help="Routee rejects plans with two DIAL verbs; split the call flow"))
-        for extra in self.collects[1:]:
+        for extra in collects[1:]:
             self.report(rules.SECOND_COLLECT(
                 extra.name.span, "more than one `collect` in a plan",
-                related=[Related(self.collects[0].span, "first `collect` is here")],
+                related=[Related(collects[0].span, "first `collect` is here")],
                 help="tones are gathered during the whole call; one `collect` is the safe rule"))
-        if self.interruptibles and not self.collects:
-            for span in self.interruptibles:
+        if interruptibles and not collects:
+            for span in interruptibles:
                 self.report(rules.USELESS_INTERRUPTIBLE(
                     span, "`interruptible` without a `collect`: the keys go nowhere",
                     help="add `collect to URL`, or remove `interruptible`"))
-        self._output_rules()
 
     def _output_rules(self) -> None:
         """Rules that depend on what `compile` prints: a request body when
@@ -1023,14 +1072,12 @@ class Checker:
     def _script(self) -> Script:
         sender = self.settings.get("from")
         sender_value = sender.value if sender else None
-        verbs = []
-        for verb in self.verbs:
-            if isinstance(verb, _PendingDial):
-                verb = self._finish_dial(verb, sender_value)
-                if verb is None:
-                    continue
-            verbs.append(verb)
-        plans = (Plan("main", tuple(verbs), self.module.span),) if verbs else ()
+        verbs = self._finish_verbs(self.verbs, sender_value)
+        plans: tuple[Plan, ...] = ()
+        if self.menus is None:
+            plans = (Plan("main", verbs, self.module.span),) if verbs else ()
+        else:
+            plans = self.menus.build(verbs, lambda vs: self._finish_verbs(vs, sender_value))
         value = {name: s.value for name, s in self.settings.items()}
         spans = {name: s.statement.span for name, s in self.settings.items()}
         return Script(self.module.span, plans, value.get("from"), value.get("to"),
@@ -1040,6 +1087,16 @@ class Checker:
                         "limit": "maxDuration", "notify": "callback",
                         "machine": "machineDetection", "plan": "dialPlanUrl"}.get(k, k): v
                        for k, v in spans.items()})
+
+    def _finish_verbs(self, pending: list, sender: str | None) -> tuple:
+        verbs = []
+        for verb in pending:
+            if isinstance(verb, _PendingDial):
+                verb = self._finish_dial(verb, sender)
+                if verb is None:
+                    continue
+            verbs.append(verb)
+        return tuple(verbs)
 
     def _finish_dial(self, pending: _PendingDial, sender: str | None) -> Dial | None:
         found, spans = pending.found, dict(pending.spans)

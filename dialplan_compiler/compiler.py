@@ -69,7 +69,8 @@ def check_source(source: str | bytes, filename: str = "<string>", *,
 def compile_source(source: str | bytes, filename: str = "<string>", *,
                    variables: Mapping[str, str] | None = None, to: str | None = None,
                    sender: str | None = None, plan: bool = False,
-                   config: Config | None = None) -> Result:
+                   config: Config | None = None, signing_secret: bytes | str | None = None,
+                   name: str | None = None) -> Result:
     """Compile a script to the request body of `POST /voice/conversation`
     (when the recipient is known, from the script or `to`) or to the bare
     plan `{"verbs": [...]}` (otherwise, or with `plan=True`).
@@ -77,14 +78,60 @@ def compile_source(source: str | bytes, filename: str = "<string>", *,
     `variables` fill `{placeholders}`; every placeholder needs one. `to` and
     `sender` override the script's `to` and `from`. `config` selects which
     warnings are reported and may give a default sender.
+
+    A script with menus signs its eventUrls with `signing_secret` (default:
+    the environment's DIALPLAN_SIGNING_SECRET) and names itself `name` in
+    them (default: the file name without `.call`); the payload is the main
+    plan's, see `compile_bundle` for every plan.
     """
+    return compile_bundle(source, filename, variables=variables, to=to, sender=sender,
+                          plan=plan, config=config, signing_secret=signing_secret,
+                          name=name).result
+
+
+class BundleResult(NamedTuple):
+    """A compiled program: the payload of the call (as `compile_source`
+    gives it), the bundle of every plan (`menus.Bundle`, None for a script
+    without menus or with errors) and the diagnostics."""
+
+    payload: dict[str, Any] | None
+    bundle: Any
+    diagnostics: list[Diagnostic]
+
+    @property
+    def result(self) -> Result:
+        return Result(self.payload, self.diagnostics)
+
+
+def compile_bundle(source: str | bytes, filename: str = "<string>", *,
+                   variables: Mapping[str, str] | None = None, to: str | None = None,
+                   sender: str | None = None, plan: bool = False,
+                   config: Config | None = None, signing_secret: bytes | str | None = None,
+                   name: str | None = None) -> BundleResult:
+    """Compile a script, with every plan of its menus (see `compile_source`)."""
     config = config or Config()
     overrides = Overrides(
         to=override_statement("to", to, "--to") if to is not None else None,
         sender=override_statement("from", sender, "--from") if sender is not None else None,
         default_sender=_default_sender(config))
-    return _run(source, filename, variables=dict(variables or {}), overrides=overrides,
-                plan_only=plan, config=config)
+    if isinstance(signing_secret, str):
+        signing_secret = signing_secret.encode("utf-8")
+    out: list = []
+    result = _run(source, filename, variables=dict(variables or {}), overrides=overrides,
+                  plan_only=plan, config=config,
+                  menus=_Menus(signing_secret, name, filename, out))
+    return BundleResult(result.payload, out[0] if out and result.ok else None,
+                        result.diagnostics)
+
+
+class _Menus(NamedTuple):
+    """How to compile menus: the secret (None: from the environment), the
+    script's name in URLs, and where to put the bundle."""
+
+    secret: bytes | None
+    name: str | None
+    filename: str
+    out: list
 
 
 def _default_sender(config: Config):
@@ -95,10 +142,11 @@ def _default_sender(config: Config):
 
 
 def _run(source: str | bytes, filename: str, *, variables: dict[str, str] | None,
-         config: Config, overrides: Overrides | None = None, plan_only: bool = False) -> Result:
+         config: Config, overrides: Overrides | None = None, plan_only: bool = False,
+         menus: _Menus | None = None) -> Result:
     with _collector_paused():
         result = _pipeline(source, filename, variables=variables, overrides=overrides,
-                           plan_only=plan_only)
+                           plan_only=plan_only, menus=menus)
     kept = [d for d in result.diagnostics if config.keeps(d)]
     return Result(result.payload, kept)
 
@@ -121,7 +169,8 @@ def _collector_paused():
 
 
 def _pipeline(source: str | bytes, filename: str, *, variables: dict[str, str] | None,
-              overrides: Overrides | None, plan_only: bool) -> Result:
+              overrides: Overrides | None, plan_only: bool,
+              menus: _Menus | None = None) -> Result:
     if isinstance(source, bytes):
         text, diagnostics = decode_source(source, filename)
         if text is None:
@@ -141,6 +190,20 @@ def _pipeline(source: str | bytes, filename: str, *, variables: dict[str, str] |
                        if d.span.file != filename or not suppressed(d, ignores)]
     if has_errors(diagnostics):
         return Result(None, sort_diagnostics(diagnostics))
+    bundle = None
+    if script.has_menus:
+        from .menus import lower, menu_diagnostics, script_name
+        from .signing import secret_from_env
+
+        secret = None
+        if menus is not None:  # compiling: the URLs are signed for real
+            secret = menus.secret or secret_from_env()
+            if secret is None:
+                diagnostics.extend(menu_diagnostics(script, None))
+                return Result(None, sort_diagnostics(diagnostics))
+        bundle = lower(script, (menus and menus.name) or script_name(filename), secret)
+        diagnostics.extend(menu_diagnostics(script, bundle))
+        script = bundle.script
     as_request = script.target is not None and not plan_only
     if not as_request and script.main is None:
         # A hosted plan checked without a recipient: nothing to emit yet.
@@ -148,6 +211,8 @@ def _pipeline(source: str | bytes, filename: str, *, variables: dict[str, str] |
     emitted = emit(script, as_request=as_request)
     diagnostics.extend(_schema_diagnostics(emitted, script.span))
     payload = None if has_errors(diagnostics) else emitted.payload
+    if bundle is not None and menus is not None and payload is not None:
+        menus.out.append(bundle)
     return Result(payload, sort_diagnostics(diagnostics))
 
 

@@ -17,8 +17,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import (Callback, Collect, Dial, MachineDetection, Pause, Plan, Play, Say, Script,
-                    Target, Unfilled)
+from .model import (Callback, Collect, Deferred, Dial, MachineDetection, Pause, Plan, Play, Say,
+                    Script, Target, Unfilled)
 from .nodes import Span
 
 Path = tuple[Any, ...]
@@ -31,6 +31,8 @@ class Emitted:
     source_map: dict[Path, Span] = field(default_factory=dict)
     #: Paths whose values still hold {placeholders} (only in `check`).
     unfilled: set[Path] = field(default_factory=set)
+    #: Paths of `say` text that holds `{digits}`, which `dialplan serve` fills.
+    deferred: set[Path] = field(default_factory=set)
 
     def span_for(self, path: Path) -> Span | None:
         """The span of the closest enclosing path that has one."""
@@ -57,6 +59,8 @@ class _Writer:
             self.out.source_map[here] = span
         if isinstance(value, Unfilled):
             self.out.unfilled.add(here)
+        elif isinstance(value, Deferred):
+            self.out.deferred.add(here)
 
     def target(self, target: Target, path: Path) -> dict:
         obj: dict = {}

@@ -52,6 +52,8 @@ class Explanation:
     `decompiler.decompile`, for DP401). `wrong_bytes`, when set, is what is
     really checked instead of `wrong` (which is then only how it is shown).
     `wrong` is None only for a rule that no script should trigger (DP901).
+    `right_environment` holds environment variables the `right` example is
+    compiled with (DP227's DIALPLAN_SIGNING_SECRET).
     """
 
     text: str
@@ -60,6 +62,7 @@ class Explanation:
     mode: Literal["check", "compile", "config", "json", "decompile"] = "check"
     variables: Mapping[str, str] = field(default_factory=dict)
     wrong_bytes: bytes | None = None
+    right_environment: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def wrong_source(self) -> str | bytes | None:
@@ -82,6 +85,10 @@ _JSON_PLAN = "\n".join(
     [f'  {{"type": "SAY", "message": {{"text": "Step {n}.", "language": "en-GB"}}}},'
      for n in range(1, MAX_SYNTAX_ERRORS + 2)] +
     ["]}"]) + "\n"
+
+# The start of a menu, shared by the examples of the menu rules.
+_MENU = ('voice en-GB\nmenu via "https://ivr.example.com/routee" {\n'
+         '  say "For sales press 1. For support press 2."\n')
 
 EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
     # --- DP0xx: reading and parsing ----------------------------------------------
@@ -297,6 +304,17 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         'say "Press a key." in en-GB\npause 5s\n'),
 
     # --- DP2xx: Routee's rules -----------------------------------------------------
+    "DP111": _x(
+        """A statement where it cannot run: again outside a menu's branch,
+        on, otherwise or timeout outside a menu, a menu, again, handoff or
+        collect in a timeout block, a dial or collect in a menu's question,
+        a call setting inside a block. A timeout runs in the plan that is
+        already playing, without a request to the server (Routee calls an
+        eventUrl only for keys and at the end of the call, documented), so
+        it cannot ask anything; again needs a menu to ask again. Move the
+        statement where the message says.""",
+        'voice en-GB\nsay "For sales press 1."\nagain\n',
+        _MENU + '  on 1 { say "Sales." }\n  on 9 { again }\n}\n'),
     "DP201": _x(
         """A call setting (from, to, ring, limit, notify, machine, plan)
         appears twice. Each setting is one field of the request body of
@@ -468,6 +486,79 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         'play "https://cdn.example.com/hold-music.wav" repeat -1\n',
         'play "https://cdn.example.com/hold-music.wav" repeat forever\n'),
 
+    "DP221": _x(
+        """A menu answers the same keys twice (two on 1, two on any 4
+        digits), or has two otherwise or two timeout blocks. A key press
+        can lead to one plan only: the eventUrl answers one dialplan, which
+        replaces the rest of the call (documented). This is a rule of
+        dialplan's menus. Merge the blocks, or give one of them other
+        keys.""",
+        _MENU + '  on 1 { say "Sales." }\n  on 1 { say "Support." }\n}\n',
+        _MENU + '  on 1 { say "Sales." }\n  on 2 { say "Support." }\n}\n'),
+    "DP222": _x(
+        """A choice with more keys than the menu's max N digits (or than
+        30, Routee's default maxDigits for COLLECT, which is documented).
+        The menu's COLLECT stops gathering keys at its maxDigits, so the
+        longer entry can never arrive whole. Raise the menu's max, or
+        shorten the choice.""",
+        'voice en-GB\nmenu via "https://ivr.example.com/routee" max 3 digits {\n'
+        '  say "Enter your four digit code, then press hash."\n'
+        '  on any 4 digits { say "Thank you." }\n}\n',
+        'voice en-GB\nmenu via "https://ivr.example.com/routee" max 4 digits {\n'
+        '  say "Enter your four digit code, then press hash."\n'
+        '  on any 4 digits { say "Thank you." }\n}\n'),
+    "DP223": _x(
+        """A choice that holds '#' in a menu whose entries end with '#'.
+        A menu with an entry longer than one key uses submitOnHash, and
+        Routee sends the keys when '#' is pressed (documented), so '#' ends
+        every entry and can never be part of one. Use another key such as
+        *; '#' can be a choice in a menu of single keys, where a key
+        press is sent as soon as it is pressed.""",
+        _MENU + '  on 12 { say "Sales." }\n  on hash { say "Operator." }\n}\n',
+        _MENU + '  on 12 { say "Sales." }\n  on star { say "Operator." }\n}\n'),
+    "DP224": _x(
+        """A menu without via URL. Routee sends the keys a caller presses
+        to the COLLECT's eventUrl and runs the dialplan that URL answers
+        (documented); via is where dialplan serve answers for this script,
+        and every eventUrl and silent WAV of the menu is built on it. Add
+        via with the base URL of dialplan serve.""",
+        'voice en-GB\nmenu {\n  say "For sales press 1."\n  on 1 { say "Sales." }\n}\n',
+        'voice en-GB\nmenu via "https://ivr.example.com/routee" {\n'
+        '  say "For sales press 1."\n  on 1 { say "Sales." }\n}\n'),
+    "DP225": _x(
+        """A menu that can ask forever: tries forever, or a prompt that
+        repeats forever. Every loop of a menu (again, and keys with no
+        choice) counts a try, and the count rides in the signed eventUrl;
+        without a bound, a caller who presses nothing useful stays on the
+        line, at the caller's and your cost, until someone hangs up. A
+        prompt with repeat forever (Routee's repeat -1, documented) never
+        stops for the wait, so timeout never comes. Ask a few times:
+        tries 3.""",
+        'voice en-GB\nmenu via "https://ivr.example.com/routee" tries forever {\n'
+        '  say "For sales press 1."\n  on 1 { say "Sales." }\n'
+        '  otherwise { say "Sorry." again }\n}\n',
+        'voice en-GB\nmenu via "https://ivr.example.com/routee" tries 3 {\n'
+        '  say "For sales press 1."\n  on 1 { say "Sales." }\n'
+        '  otherwise { say "Sorry." again }\n}\n'),
+    "DP226": _x(
+        """A handoff that may take longer than an eventUrl may. Routee waits
+        3 seconds for the eventUrl's answer (documented); dialplan serve
+        asks the handoff URL within the time given and keeps the rest for
+        the network and itself, so a handoff may take at most 2 s. What
+        takes longer must not block the call: do it before the call, or
+        after the answer.""",
+        _MENU + '  on 1 { handoff "https://crm.example.com/routee" within 5s }\n}\n',
+        _MENU + '  on 1 { handoff "https://crm.example.com/routee" within 2s }\n}\n'),
+    "DP227": _x(
+        """A script with menus compiled without DIALPLAN_SIGNING_SECRET.
+        Routee does not sign the requests it makes to an eventUrl, and it
+        keeps the eventUrl's query string (observed), so every eventUrl
+        dialplan emits carries an HMAC of its query under that secret, and
+        dialplan serve answers only URLs it signed. Set the variable, to
+        the same secret dialplan serve runs with, and compile again.""",
+        _MENU + '  on 1 { say "Sales." }\n}\n',
+        '# compiled with DIALPLAN_SIGNING_SECRET set\n' + _MENU + '  on 1 { say "Sales." }\n}\n',
+        mode="compile", right_environment={"DIALPLAN_SIGNING_SECRET": "example-secret"}),
     "DP220": _x(
         """A JSON payload (a request body of POST /voice/conversation, or a
         dialplan {"verbs": [...]}) that is valid JSON but does not match
@@ -586,6 +677,27 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         'ring 30s\nsay "You pressed 1." in en-GB\n',
         'say "You pressed 1." in en-GB\n',
         mode="compile"),
+    "DP311": _x(
+        """A branch that no key press can reach: an otherwise in a menu of
+        single keys where every key (0-9, * and #) already has a choice of
+        its own, or an on machine block when the call does not ask Routee
+        what to do with a machine. Routee calls the machine-detection
+        eventUrl only with the strategy Continue (documented), which
+        machine continue URL sets. It is a warning: the script still works,
+        but the branch is dead code. Remove it, or make it reachable.""",
+        'voice en-GB\non machine {\n  say "Please call us back."\n}\nsay "Hello."\n',
+        'voice en-GB\nmachine continue "https://ivr.example.com/routee"\non machine {\n'
+        '  say "Please call us back."\n}\nsay "Hello."\n'),
+    "DP312": _x(
+        """Statements after a menu, again or handoff in the same block. A
+        menu is the end of its plan: the keys go to its eventUrl, and the
+        plan answered there replaces the rest of the running plan
+        (documented), so the call goes on in the menu's branches and never
+        comes back; again and handoff end their branch the same way. Move
+        what should still be said into the menu's branches (or its
+        timeout), or remove it.""",
+        _MENU + '  on 1 { say "Sales." }\n}\nsay "Goodbye."\n',
+        _MENU + '  on 1 { say "Sales." }\n  timeout { say "Goodbye." }\n}\n'),
 
     # --- DP4xx: decompiling JSON ----------------------------------------------------
     "DP401": _x(
@@ -663,4 +775,7 @@ def explain(code: str) -> str:
         flags = " ".join(f"--var {shlex.quote(f'{k}={v}')}"
                          for k, v in explanation.variables.items())
         out += ["", f"(compiled: dialplan compile FILE{' ' + flags if flags else ''})"]
+        if explanation.right_environment:
+            names = " ".join(f"{k}=…" for k in explanation.right_environment)
+            out.append(f"(the right example with {names} in the environment)")
     return "\n".join(out) + "\n"

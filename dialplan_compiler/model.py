@@ -6,8 +6,11 @@ options. Each keeps the `Span` it came from, and `spans` maps the Routee
 field names it will produce to the exact argument that set them, so that the
 emitter can build a source map from JSON pointers back to the source.
 
-A `Script` holds its plans as a tuple: today only the main plan, but the
-shape allows a program to yield several (menus answered to eventUrls).
+A `Script` holds its plans as a tuple: the main plan first, then one plan
+per menu branch (answered to the menu's eventUrl) and the `on machine`
+plan. A plan may end in a `Menu` (asked at its end), an `Again` (the menu
+asked once more) or a `Handoff`; `menus.py` turns those into the flat
+verbs Routee runs.
 """
 
 from __future__ import annotations
@@ -21,6 +24,12 @@ from .nodes import Span
 class Unfilled(str):
     """Text that still holds `{placeholders}`: `dialplan check` keeps them
     as they are, and schema validation does not judge such values."""
+
+
+class Deferred(str):
+    """`say` text that holds `{digits}`, filled by `dialplan serve` with the
+    keys the caller pressed. It is written in the `.call` string form:
+    `{digits}` is the placeholder and literal braces are doubled."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +108,64 @@ Verb = Union[Say, Play, Pause, Collect, Dial]
 
 
 @dataclass(frozen=True, slots=True)
+class Choice:
+    """One `on …` of a menu: exact `keys` ("1", "12", "*"), or `any` entry
+    of `length` digits (0: any length)."""
+
+    span: Span
+    label: str                 # its part of the branch id: "1", "star", "any4"
+    branch: str                # the id of the plan it answers
+    keys: str | None = None
+    length: int | None = None  # `on any N digits`; 0 for `on any digits`
+
+
+@dataclass(frozen=True, slots=True)
+class Menu:
+    """A question: its prompt, how to wait, and where each answer leads.
+    `id` is the id of the plan that asks it first (its position in the tree
+    of menus: "main", "1", "1.any4", …)."""
+
+    span: Span
+    id: str
+    via: str
+    wait: int                  # seconds of (interruptible) silence after the prompt
+    tries: int                 # the most times it is asked, `again` included
+    max_digits: int
+    hash: bool                 # entries end with '#' (submitOnHash)
+    prompt: tuple[Verb, ...]
+    timeout: tuple[Verb, ...]
+    choices: tuple[Choice, ...]
+    otherwise: str | None      # the id of the `otherwise` plan
+    spans: Mapping[str, Span] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Again:
+    """`again`: ask `menu` once more (or run its `timeout` once its tries
+    are used up)."""
+
+    span: Span
+    menu: str
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """`handoff URL within D`: `dialplan serve` asks URL for the rest of
+    the call and answers Routee with it."""
+
+    span: Span
+    url: str
+    within_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     name: str
     verbs: tuple[Verb, ...]
     span: Span
+    #: What happens when the verbs are done: a menu is asked, asked again,
+    #: or the call is handed off. None: the call ends.
+    end: Union[Menu, Again, Handoff, None] = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,3 +186,9 @@ class Script:
     @property
     def main(self) -> Plan | None:
         return self.plans[0] if self.plans else None
+
+    @property
+    def has_menus(self) -> bool:
+        """True when the program has more than one plan to answer: menus,
+        or an `on machine` plan."""
+        return any(p.end is not None or p.name != "main" for p in self.plans)

@@ -68,6 +68,7 @@ BAD_URL = _rule("DP107", E, "bad-url", "a URL that is not an absolute http(s) UR
 DUPLICATE_OPTION = _rule("DP108", E, "duplicate-option", "an option given twice in one statement")
 EXTRA_ARGUMENT = _rule("DP109", E, "extra-argument", "an argument the statement does not expect")
 UNEXPECTED_BLOCK = _rule("DP110", E, "unexpected-block", "a { … } block on a statement that takes none")
+MISPLACED = _rule("DP111", E, "misplaced-statement", "a statement where it cannot run: `again` outside a menu, `on` outside a menu, a `menu` in `timeout`, …")
 
 # DP2xx: Routee's rules
 DUPLICATE_SETTING = _rule("DP201", E, "duplicate-setting", "a call setting given twice")
@@ -90,6 +91,13 @@ BAD_SENDER = _rule("DP217", E, "bad-sender", "a sender id that Routee cannot use
 NO_RECIPIENT = _rule("DP218", E, "missing-recipient", "a `plan url` script compiled without a recipient")
 BAD_REPEAT = _rule("DP219", E, "bad-repeat", "`repeat` must be a count of 0 or more, or `forever`")
 PAYLOAD_SCHEMA = _rule("DP220", E, "payload-schema", "the JSON does not match Routee's schema")
+DUPLICATE_CHOICE = _rule("DP221", E, "duplicate-choice", "a menu answers the same keys (or `otherwise`, `timeout`) twice")
+CHOICE_TOO_LONG = _rule("DP222", E, "choice-too-long", "a menu choice longer than the menu's digit limit")
+HASH_CHOICE = _rule("DP223", E, "hash-choice", "'#' in a choice of a menu whose entries end with '#'")
+MENU_WITHOUT_VIA = _rule("DP224", E, "menu-without-via", "a `menu` without `via URL`, where Routee sends the keys")
+UNBOUNDED_LOOP = _rule("DP225", E, "unbounded-loop", "a menu that can ask forever: `tries forever`, or a prompt that repeats forever")
+EVENT_URL_BUDGET = _rule("DP226", E, "event-url-budget", "more than Routee's 3 seconds of work promised to an eventUrl")
+SIGNING_SECRET = _rule("DP227", E, "signing-secret", "a script with menus compiled without DIALPLAN_SIGNING_SECRET")
 
 # DP3xx: warnings
 UNASSIGNED_PHONE = _rule("DP301", W, "unassigned-phone", "a phone number of possible length that is not assigned in its numbering plan")
@@ -102,6 +110,8 @@ USELESS_INTERRUPTIBLE = _rule("DP307", W, "interruptible-without-collect", "`int
 LONG_DIAL_RING = _rule("DP308", W, "dial-ring-over-60s", "a `dial … ring` over 60 s, which networks may cut short")
 UNUSED_VARIABLE = _rule("DP309", W, "unused-variable", "a --var that no placeholder uses")
 IGNORED_SETTING = _rule("DP310", W, "ignored-setting", "call settings in a script compiled to a bare plan")
+NEVER_TAKEN = _rule("DP311", W, "never-taken", "a menu branch no key press can reach")
+UNREACHABLE_AFTER_END = _rule("DP312", W, "unreachable-after-end", "statements after a `menu`, `again` or `handoff`, which end their block, never run")
 
 # DP4xx: decompiling JSON
 NOT_EXPRESSIBLE = _rule("DP401", E, "not-expressible", "a JSON field or value that the .call language cannot write, so decompile cannot keep it")

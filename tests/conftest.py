@@ -19,6 +19,13 @@ SECRET = "S3CRET-4d1f9c7e-never-print-me"
 SENDER = "+302101234567"
 
 
+@pytest.fixture(autouse=True)
+def no_signing_secret(monkeypatch):
+    """Menus' eventUrls are signed with DIALPLAN_SIGNING_SECRET: no test
+    sees a developer's own (a test that needs one sets it)."""
+    monkeypatch.delenv("DIALPLAN_SIGNING_SECRET", raising=False)
+
+
 @pytest.fixture
 def routee_env(tmp_path, monkeypatch) -> dict[str, str]:
     """Credentials in the environment, and the user's config and cache

@@ -18,9 +18,16 @@ CODES = sorted(EXPLANATIONS)
 WITH_WRONG = [code for code in CODES if EXPLANATIONS[code].wrong is not None]
 
 
-def run(explanation: Explanation, source: str | bytes, tmp_path: Path) -> list[tuple[str, bool]]:
+def run(explanation: Explanation, source: str | bytes, tmp_path: Path,
+        environment: dict[str, str] | None = None) -> list[tuple[str, bool]]:
     """(code, is_error) of every diagnostic the example produces, in the
-    explanation's mode."""
+    explanation's mode (with `environment` added to os.environ)."""
+    if environment:
+        import os
+        from unittest import mock
+
+        with mock.patch.dict(os.environ, environment):
+            return run(explanation, source, tmp_path)
     if explanation.mode == "config":
         from dialplan_compiler.config import ConfigError, load_config
 
@@ -127,7 +134,8 @@ def test_wrong_example_triggers_its_rule(code, tmp_path):
 @pytest.mark.parametrize("code", CODES)
 def test_right_example_is_accepted(code, tmp_path):
     explanation = EXPLANATIONS[code]
-    found = run(explanation, explanation.right.encode("utf-8"), tmp_path)
+    found = run(explanation, explanation.right.encode("utf-8"), tmp_path,
+                dict(explanation.right_environment))
     assert code not in [c for c, _ in found], found
     assert [c for c, is_error in found if is_error] == []
 
@@ -136,7 +144,8 @@ def test_right_example_is_accepted(code, tmp_path):
 def test_right_example_draws_no_warning_either(code, tmp_path):
     """A fix that trades an error for a warning is a poor example."""
     explanation = EXPLANATIONS[code]
-    assert run(explanation, explanation.right.encode("utf-8"), tmp_path) == []
+    assert run(explanation, explanation.right.encode("utf-8"), tmp_path,
+               dict(explanation.right_environment)) == []
 
 
 def test_unreadable_file_example_is_not_utf8():

@@ -20,6 +20,9 @@ FROM = "from +302101234567\n"
 TO = "to +306912345678\n"
 URL = '"https://h.example.com/k"'
 
+#: The start of a menu, for the menu rules.
+MENU = 'voice en-GB\nmenu via "https://h.example.com/r" {\n  say "Press 1."\n'
+
 CHECK = ("check", {})
 #: DP010 and DP220 come from `dialplan validate`, which reads JSON payloads.
 JSON = ("json", {})
@@ -74,6 +77,7 @@ TRIGGERS: dict[str, tuple[object, tuple[str, dict], int, int]] = {
     "DP108": ('say "Hi" in en-GB in en-US\n', CHECK, 1, 19),
     "DP109": ("pause 1s 2s\n", CHECK, 1, 10),
     "DP110": ("pause 1s { }\n", CHECK, 1, 10),
+    "DP111": (SAY + "again\n", CHECK, 2, 1),
     # DP2xx
     "DP201": ("ring 30s\nring 20s\n" + SAY, CHECK, 2, 1),
     "DP202": (SAY + "ring 30s\n", CHECK, 2, 1),
@@ -95,6 +99,17 @@ TRIGGERS: dict[str, tuple[object, tuple[str, dict], int, int]] = {
     "DP217": ("from 12345678901234567\n" + SAY, CHECK, 1, 6),
     "DP218": ('plan url "https://p.example.com/p.json"\n', COMPILE, 1, 1),
     "DP219": ('say "Hi" in en-GB repeat -1\n', CHECK, 1, 26),
+    "DP221": (MENU + '  on 1 { say "A." }\n  on 1 { say "B." }\n}\n', CHECK, 5, 6),
+    "DP222": ('voice en-GB\nmenu via "https://h.example.com/r" max 3 digits {\n'
+              '  on any 4 digits { say "A." }\n}\n', CHECK, 3, 6),
+    "DP223": (MENU + '  on 12 { say "A." }\n  on hash { say "B." }\n}\n', CHECK, 5, 6),
+    "DP224": ('voice en-GB\nmenu {\n  on 1 { say "A." }\n}\n', CHECK, 2, 1),
+    "DP225": ('voice en-GB\nmenu via "https://h.example.com/r" tries forever {\n'
+              '  on 1 { say "A." }\n}\n', CHECK, 2, 36),
+    "DP226": (MENU + '  on 1 { handoff "https://c.example.com/h" within 3s }\n}\n',
+              CHECK, 4, 44),
+    #: DP227 needs DIALPLAN_SIGNING_SECRET unset, as conftest.py keeps it in tests.
+    "DP227": (MENU + '  on 1 { say "A." }\n}\n', COMPILE, 2, 10),
     # DP3xx
     "DP301": (FROM + "to +15555550100\n" + SAY, CHECK, 2, 4),
     "DP302": ('play "https://c.example.com/a.mp3"\n', CHECK, 1, 6),
@@ -106,6 +121,8 @@ TRIGGERS: dict[str, tuple[object, tuple[str, dict], int, int]] = {
     "DP308": ("dial +302107654321 from +302101234567 ring 90s\n", CHECK, 1, 44),
     "DP309": (SAY, compiled(variables={"unused": "x"}), 1, 1),
     "DP310": ("ring 30s\n" + SAY, COMPILE, 1, 1),
+    "DP311": ('on machine { say "Hi" in en-GB }\n' + SAY, CHECK, 1, 1),
+    "DP312": (MENU + '  on 1 { say "A." }\n}\nsay "Bye."\n', CHECK, 6, 1),
     "DP220": ('{"verbs": [\n  {"type": "PAUSE", "length": 1}\n]}\n', JSON, 2, 21),
     # DP4xx: JSON given to `dialplan decompile`
     "DP401": ('{"verbs": [\n  {"type": "PAUSE", "duration": 2, "unit": "s"}\n]}\n', DECOMPILE,

@@ -1,0 +1,680 @@
+"""Checking menus: `menu`, `on`, `otherwise`, `timeout`, `again`, `handoff`
+and `on machine`.
+
+The checker (`checker.py`) creates a `MenuChecker` the first time a script
+uses one of these statements, and from then on hands it every statement
+first. A menu's block is walked statement by statement with the checker's own
+handlers, each branch into a plan of its own: the checker's per-plan state
+(its verbs, dials, collects, …) is swapped for the branch's while its block
+is checked, so that every existing rule applies inside branches unchanged.
+
+What a branch is called is its position in the tree of menus, never its line:
+the main plan is `main`, the branches of the menu it asks are `1`, `2`,
+`star`, `any4`, `other`; those of a menu asked in branch `1` are `1.any4`,
+`1.other`; the `on machine` plan is `machine`. `dialplan serve` finds a plan
+by that id in the eventUrl, so editing a script elsewhere keeps the URLs of an
+unchanged menu valid.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import rules
+from .diagnostics import Related
+from .model import Again, Choice, Handoff, Menu, Plan
+from .nodes import Duration, Integer, Span, Statement, String, Word
+
+#: What a menu waits for a key when `wait` is not given, and how often it
+#: asks when `tries` is not given.
+DEFAULT_WAIT = 5
+DEFAULT_TRIES = 3
+MAX_TRIES = 10
+#: Routee's default (and our ceiling) for COLLECT's maxDigits.
+MAX_DIGITS = 30
+#: Routee waits 3 s for an eventUrl's answer (documented); a handoff may
+#: take this much of it, the rest is the network's and the server's.
+EVENT_URL_DEADLINE_MS = 3000
+HANDOFF_BUDGET_MS = 2000
+DEFAULT_HANDOFF_MS = 2000
+
+KEYS = "0123456789*#"
+#: Where statements are: the file itself, a menu's block (its prompt), a
+#: branch (`on …`, `otherwise`, `on machine`), a `timeout` block.
+TOP, PROMPT, BRANCH, TIMEOUT = "top", "prompt", "branch", "timeout"
+SETTINGS = ("from", "to", "ring", "limit", "notify", "machine", "plan")
+
+
+def label_for(keys: str) -> str:
+    """A choice's part of a branch id: `1` → "1", `*` → "star", `1#` → "1hash"."""
+    return keys.replace("*", "star").replace("#", "hash")
+
+
+@dataclass
+class _PlanState:
+    """A plan being checked: the checker's per-plan attributes, saved."""
+
+    name: str
+    span: Span
+    verbs: list = field(default_factory=list)
+    dials: list = field(default_factory=list)
+    collects: list = field(default_factory=list)
+    interruptibles: list = field(default_factory=list)
+    forever: Statement | None = None
+    unreachable_reported: bool = False
+    block_end: Statement | None = None
+    end: object = None            # _MenuInfo | ("again", _MenuInfo, Span) | Handoff
+    menu: "_MenuInfo | None" = None  # the menu whose branch this is (for `again`)
+
+
+@dataclass
+class _MenuInfo:
+    statement: Statement
+    id: str
+    via: str | None = None
+    wait: int = DEFAULT_WAIT
+    tries: int = DEFAULT_TRIES
+    max_digits: int | None = None
+    prompt: _PlanState | None = None
+    timeout: _PlanState | None = None
+    timeout_statement: Statement | None = None
+    choices: list[tuple[Statement, Choice]] = field(default_factory=list)
+    otherwise: Statement | None = None
+    otherwise_id: str | None = None
+    spans: dict = field(default_factory=dict)
+
+    @property
+    def effective_max(self) -> int:
+        if self.max_digits is not None:
+            return self.max_digits
+        lengths = [len(c.keys) if c.keys is not None else (c.length or MAX_DIGITS)
+                   for _, c in self.choices]
+        return max(lengths, default=1)
+
+    @property
+    def hash(self) -> bool:
+        return self.effective_max > 1
+
+
+class MenuChecker:
+    def __init__(self, checker) -> None:
+        self.c = checker
+        self.kind = TOP
+        #: Every plan besides main, in the order their blocks were read.
+        self.plans: list[_PlanState] = []
+        self.menus: list[_MenuInfo] = []
+        self.main_end: object = None
+        self.machine: _PlanState | None = None
+        self.machine_statement: Statement | None = None
+        self.current: _PlanState | None = None    # None: the main plan
+        self._menu_info: _MenuInfo | None = None  # the menu whose block is being read
+        #: Above 0 while statements that never run are checked: they make no plans.
+        self.discarding = 0
+        self._after_end_reported: set[int] = set()
+
+    # --- the checker's per-plan state ------------------------------------------------
+
+    def _save(self) -> _PlanState:
+        c = self.c
+        return _PlanState("", c.module.span, c.verbs, c.dials, c.collects, c.interruptibles,
+                          c.forever, c.unreachable_reported, c.block_end)
+
+    def _load(self, state: _PlanState) -> None:
+        c = self.c
+        c.verbs, c.dials, c.collects, c.interruptibles = (
+            state.verbs, state.dials, state.collects, state.interruptibles)
+        c.forever, c.unreachable_reported, c.block_end = (
+            state.forever, state.unreachable_reported, state.block_end)
+
+    def _store(self, state: _PlanState) -> None:
+        c = self.c
+        state.forever, state.unreachable_reported, state.block_end = (
+            c.forever, c.unreachable_reported, c.block_end)
+
+    @contextmanager
+    def _inside(self, state: _PlanState, kind: str, *, in_branch: bool | None = None):
+        """Check statements into `state` (a branch, a prompt, a timeout)."""
+        c = self.c
+        outer, outer_kind, outer_current = self._save(), self.kind, self.current
+        outer_voice, outer_in_branch = c.voice, c.in_branch
+        self._load(state)
+        self.kind = kind
+        if kind == BRANCH:
+            self.current = state
+        if in_branch is not None:
+            c.in_branch = in_branch
+        try:
+            yield state
+        finally:
+            self._store(state)
+            self._load(outer)
+            self.kind, self.current = outer_kind, outer_current
+            c.voice, c.in_branch = outer_voice, outer_in_branch
+
+    def _plan_name(self) -> str:
+        return self.current.name if self.current is not None else "main"
+
+    def _branch_id(self, label: str) -> str:
+        name = self._plan_name()
+        return label if name == "main" else f"{name}.{label}"
+
+    # --- dispatch ----------------------------------------------------------------------
+
+    def handle(self, statement: Statement) -> bool:
+        """Check `statement` if it is the menus' business; False leaves it
+        to the checker."""
+        c = self.c
+        name = statement.name.text
+        if c.block_end is not None and name != "voice" and not self._is_machine(statement):
+            self._after_end(statement)
+            return True
+        if name in SETTINGS and self.kind != TOP:
+            self._misplaced(statement, f"`{name}` is a call setting: it belongs at the top "
+                                       "of the file, not in a block",
+                            "move it to the top of the file")
+            return True
+        if self.kind == PROMPT and name in ("collect", "dial", "menu", "again", "handoff"):
+            self._misplaced(statement, f"`{name}` cannot be part of a menu's question", {
+                "menu": "a menu asked inside a menu goes in one of its `on` blocks",
+                "again": "`again` goes in one of the menu's `on` or `otherwise` blocks",
+                "collect": "a menu collects the keys itself; remove the `collect`",
+            }.get(name, f"put the `{name}` in one of the menu's `on` blocks"))
+            return True
+        if self.kind == TIMEOUT and name in ("menu", "again", "handoff", "collect"):
+            self._misplaced(
+                statement, f"`{name}` cannot be in `timeout`",
+                "a timeout sends Routee no request: its verbs run in the plan that is "
+                "already playing, which has the menu's collect and cannot ask the server "
+                "anything; end the timeout with verbs only")
+            return True
+        handler = {"menu": self._menu, "on": self._on, "otherwise": self._otherwise,
+                   "timeout": self._timeout, "again": self._again,
+                   "handoff": self._handoff}.get(name)
+        if handler is None:
+            return False
+        handler(statement)
+        return True
+
+    def _is_machine(self, statement: Statement) -> bool:
+        args = statement.args
+        return statement.name.text == "on" and len(args) >= 1 and \
+            isinstance(args[0], Word) and args[0].text == "machine"
+
+    def _misplaced(self, statement: Statement, message: str, help: str) -> None:
+        self.c.report(rules.MISPLACED(statement.name.span, message, help=help))
+
+    def _after_end(self, statement: Statement) -> None:
+        """A statement after a `menu`, `again` or `handoff` in the same
+        block: reported once per block, still checked, never emitted."""
+        c = self.c
+        end = c.block_end
+        if id(end) not in self._after_end_reported:
+            self._after_end_reported.add(id(end))
+            what = end.name.text
+            c.report(rules.UNREACHABLE_AFTER_END(
+                statement.span, f"this never runs: `{what}` ends the "
+                                f"{'file' if self.kind == TOP else 'block'} before it",
+                related=[Related(end.span, {"menu": "the call goes on in this menu's branches",
+                                            "again": "the menu is asked again here",
+                                            "handoff": "the call is handed off here"}[what])],
+                help="move it before the `" + what + "`, or into one of the menu's branches"
+                     if what == "menu" else f"move it before the `{what}`, or remove it"))
+        throwaway = _PlanState("", statement.span, menu=self.current.menu if self.current
+                               else None)
+        kind = self.kind
+        self.discarding += 1
+        try:
+            with self._inside(throwaway, kind):
+                if kind != BRANCH:
+                    self.current = None
+                self.c.block_end = None
+                self.c._statement(statement)
+        finally:
+            self.discarding -= 1
+
+    def _walk(self, statements) -> None:
+        for statement in statements:
+            self.c._statement(statement)
+
+    # --- menu ---------------------------------------------------------------------------
+
+    def _menu(self, statement: Statement) -> None:
+        c = self.c
+        if self.kind not in (TOP, BRANCH):
+            self._misplaced(statement, "a menu here cannot be asked",
+                            "a menu goes at the top level or in an `on` block")
+            return
+        c._before_verb(statement)
+        info = _MenuInfo(statement, self._plan_name())
+        self._menu_options(statement, info)
+        c.collects.append(statement)  # the menu's COLLECT
+        if not self.discarding:
+            self.menus.append(info)
+            if self.current is None:
+                self.main_end = info
+            else:
+                self.current.end = info
+        block = statement.block
+        if block is None:
+            c.report(rules.MISSING_ARGUMENT(
+                statement.span, "`menu` needs a { … } block with its question and its choices",
+                help='menu via "https://ivr.example.com/routee" { say "Press 1 …" on 1 { … } }'))
+            c.block_end = statement
+            return
+        info.prompt = _PlanState(info.id, statement.span)
+        outer_info, self._menu_info = self._menu_info, info
+        try:
+            with self._inside(info.prompt, PROMPT):
+                reported = False
+                for child in block.statements:
+                    self.c._statement(child)
+                    if self.c.forever is not None and not reported:
+                        reported = True
+                        self._unbounded(self.c.forever, "this prompt repeats forever, so the "
+                                        "menu never stops to wait, and its `timeout` and "
+                                        "`tries` never come", "give it a finite `repeat N`")
+        finally:
+            self._menu_info = outer_info
+        self._menu_rules(info)
+        c.block_end = statement
+
+    def _menu_options(self, statement: Statement, info: _MenuInfo) -> None:
+        from .checker import _Args
+
+        c = self.c
+        args = _Args(statement)
+
+        def via(option: Word) -> None:
+            arg = c._expect(args, "the URL of `dialplan serve`",
+                            'via "https://ivr.example.com/routee"')
+            url = c._url(arg, "the menu's URL")
+            if url is not None and ("?" in url or "#" in url):
+                c.report(rules.BAD_URL(arg.span, "the menu's URL cannot have a query or a "
+                                                 "fragment: the menu's state goes there",
+                                       help='give the base URL: "https://ivr.example.com/routee"'))
+                url = None
+            info.via = url
+            info.spans["via"] = arg.span if arg else option.span
+
+        def wait(option: Word) -> None:
+            arg = c._expect(args, "a duration", "wait 8s")
+            seconds = c._duration(arg, "the wait")
+            if seconds is not None:
+                info.wait = seconds
+            info.spans["wait"] = arg.span if arg else option.span
+
+        def tries(option: Word) -> None:
+            arg = args.take()
+            info.spans["tries"] = option.span.to(arg.span) if arg else option.span
+            if isinstance(arg, Word) and arg.text == "forever":
+                self._unbounded(statement, "`tries forever` keeps a caller who presses nothing "
+                                "useful in the menu until they hang up",
+                                f"ask at most a few times: tries 3 (up to {MAX_TRIES})",
+                                span=info.spans["tries"])
+                return
+            if arg is None:
+                c.report(rules.MISSING_ARGUMENT(args.end(), "`tries` needs a count",
+                                                help="tries 3"))
+                return
+            count = c._integer(arg, "the number of tries")
+            if count is not None and not 1 <= count <= MAX_TRIES:
+                c.report(rules.WRONG_ARGUMENT(
+                    arg.span, f"a menu is asked 1 to {MAX_TRIES} times, not {count}",
+                    help="tries 3"))
+                count = None
+            if count is not None:
+                info.tries = count
+
+        def maximum(option: Word) -> None:
+            arg = c._expect(args, "a number of digits", "max 4 digits")
+            digits = c._integer(arg, "the number of digits")
+            if digits is not None and not 1 <= digits <= MAX_DIGITS:
+                c.report(rules.ZERO_DIGITS(
+                    arg.span, f"a menu takes 1 to {MAX_DIGITS} digits, not {digits}",
+                    help="max 4 digits"))
+                digits = None
+            end = arg.span if arg else option.span
+            if args.at_word("digit", "digits"):
+                end = args.take().span
+            info.max_digits = digits
+            info.spans["max"] = option.span.to(end)
+
+        c._options(args, {"via": via, "wait": wait, "tries": tries, "max": maximum})
+        if "via" not in info.spans:
+            c.report(rules.MENU_WITHOUT_VIA(
+                statement.name.span, "`menu` needs `via URL`: the address of `dialplan serve`, "
+                                     "where Routee sends the keys",
+                help='menu via "https://ivr.example.com/routee" wait 8s { … }'))
+
+    def _unbounded(self, statement: Statement, message: str, help: str,
+                   span: Span | None = None) -> None:
+        self.c.report(rules.UNBOUNDED_LOOP(span or statement.span, message, help=help))
+
+    # --- the blocks of a menu --------------------------------------------------------
+
+    def _menu_here(self, statement: Statement) -> _MenuInfo | None:
+        if self.kind != PROMPT:
+            self._misplaced(statement, f"`{statement.name.text}` belongs in a menu's block",
+                            'menu via "https://ivr.example.com/routee" { … }')
+            return None
+        return self._menu_info
+
+    def _on(self, statement: Statement) -> None:
+        if self._is_machine(statement):
+            self._on_machine(statement)
+            return
+        info = self._menu_here(statement)
+        if info is None:
+            return
+        choice = self._choice(statement)
+        if choice is None:
+            if statement.block is not None:
+                self._branch(statement, "?", info)  # still check what it holds
+            return
+        keys, length, label, span = choice
+        branch = self._branch_id(label)
+        for earlier, other in info.choices:
+            if (other.keys, other.length) == (keys, length):
+                self.c.report(rules.DUPLICATE_CHOICE(
+                    span, f"the menu already has `on {_choice_text(other)}`",
+                    related=[Related(earlier.span, "first here")],
+                    help="merge the two blocks, or change one of the keys"))
+                break
+        else:
+            info.choices.append((statement, Choice(statement.span, label, branch, keys, length)))
+        self._branch(statement, branch, info)
+
+    def _choice(self, statement: Statement):
+        """(keys, length, label, span) of `on KEYS` / `on any [N] digits`."""
+        from .checker import _Args, _describe
+
+        c = self.c
+        args = _Args(statement)
+        first = args.take()
+        if first is None:
+            c.report(rules.MISSING_ARGUMENT(
+                args.end(), "`on` needs the keys it answers",
+                help="on 1 { … }, on 42 { … }, on star { … } or on any 4 digits { … }"))
+            return None
+        result = None
+        if isinstance(first, Word) and first.text == "any":
+            length = 0
+            end = first.span
+            if isinstance(args.peek(), Integer):
+                count = args.take()
+                end = count.span
+                length = count.value
+                if length < 1:
+                    c.report(rules.ZERO_DIGITS(count.span, "`any 0 digits` is no entry",
+                                               help="on any 4 digits"))
+                    return None
+            if args.at_word("digit", "digits"):
+                end = args.take().span
+            else:
+                c.report(rules.MISSING_ARGUMENT(args.end(), "expected `digits`",
+                                                help="on any 4 digits, or on any digits"))
+            result = (None, length, f"any{length or ''}", first.span.to(end))
+        else:
+            text = None
+            if isinstance(first, Word) and first.text in ("star", "hash"):
+                text = "*" if first.text == "star" else "#"
+            elif isinstance(first, (Integer, Word)):
+                text = first.text
+            elif isinstance(first, String) and not first.is_template:
+                text = first.text
+            if not text or any(ch not in KEYS for ch in text):
+                c.report(rules.WRONG_ARGUMENT(
+                    first.span, f"expected the keys of a choice, found {_describe(first)}",
+                    help="keys are 0-9, * and #: on 1, on 42, on *, on star, on hash "
+                         "(a bare # starts a comment), or on any 4 digits"))
+                c._no_more_args(args)
+                return None
+            result = (text, None, label_for(text), first.span)
+        c._no_more_args(args)
+        return result
+
+    def _otherwise(self, statement: Statement) -> None:
+        info = self._menu_here(statement)
+        if info is None:
+            return
+        self._no_args(statement)
+        if info.otherwise is not None:
+            self.c.report(rules.DUPLICATE_CHOICE(
+                statement.name.span, "the menu already has an `otherwise`",
+                related=[Related(info.otherwise.span, "first here")],
+                help="merge the two blocks"))
+            self._branch(statement, "?", info)
+            return
+        info.otherwise = statement
+        info.otherwise_id = self._branch_id("other")
+        self._branch(statement, info.otherwise_id, info)
+
+    def _timeout(self, statement: Statement) -> None:
+        info = self._menu_here(statement)
+        if info is None:
+            return
+        self._no_args(statement)
+        if info.timeout_statement is not None:
+            self.c.report(rules.DUPLICATE_CHOICE(
+                statement.name.span, "the menu already has a `timeout`",
+                related=[Related(info.timeout_statement.span, "first here")],
+                help="merge the two blocks"))
+            return
+        info.timeout_statement = statement
+        info.timeout = _PlanState(info.id + ".timeout", statement.span)
+        if statement.block is None:
+            self._needs_block(statement)
+            return
+        # A timeout runs in the plan that asked the menu, so `{digits}` is
+        # whatever that plan has.
+        with self._inside(info.timeout, TIMEOUT):
+            self._walk(statement.block.statements)
+
+    def _branch(self, statement: Statement, branch: str, menu: _MenuInfo | None) -> None:
+        state = _PlanState(branch, statement.span, menu=menu)
+        if statement.block is None:
+            self._needs_block(statement)
+        if branch != "?" and not self.discarding:
+            self.plans.append(state)
+        if statement.block is not None:
+            with self._inside(state, BRANCH, in_branch=True if menu is not None else None):
+                self._walk(statement.block.statements)
+
+    def _needs_block(self, statement: Statement) -> None:
+        self.c.report(rules.MISSING_ARGUMENT(
+            statement.span, f"`{statement.name.text}` needs a {{ … }} block with what happens",
+            help="on 1 { say \"…\" }; an empty block `{ }` ends the call"))
+
+    def _no_args(self, statement: Statement) -> None:
+        from .checker import _Args
+
+        self.c._no_more_args(_Args(statement))
+
+    def _on_machine(self, statement: Statement) -> None:
+        from .checker import _Args
+
+        if self.kind != TOP:
+            self._misplaced(statement, "`on machine` belongs at the top of the file",
+                            "move it out of the block")
+            return
+        args = _Args(statement)
+        args.take()
+        self.c._no_more_args(args)
+        if self.machine_statement is not None:
+            self.c.report(rules.DUPLICATE_CHOICE(
+                statement.name.span, "the script already has an `on machine`",
+                related=[Related(self.machine_statement.span, "first here")],
+                help="merge the two blocks"))
+            return
+        self.machine_statement = statement
+        self.machine = _PlanState("machine", statement.span)
+        if self.discarding:
+            self.machine = _PlanState("?", statement.span)
+        if statement.block is None:
+            self._needs_block(statement)
+            return
+        with self._inside(self.machine, BRANCH):
+            self._walk(statement.block.statements)
+
+    # --- what ends a branch -----------------------------------------------------------
+
+    def _again(self, statement: Statement) -> None:
+        current = self.current
+        if self.kind != BRANCH or current is None or current.menu is None:
+            self._misplaced(
+                statement, "`again` outside a menu's branch: there is no menu to ask again",
+                "use `again` in an `on …` or `otherwise` block of a menu")
+            return
+        self._no_args(statement)
+        current.end = ("again", current.menu, statement.span)
+        self.c.block_end = statement
+
+    def _handoff(self, statement: Statement) -> None:
+        from .checker import _Args
+
+        c = self.c
+        current = self.current
+        if self.kind != BRANCH or current is None:
+            self._misplaced(
+                statement, "`handoff` outside a branch: nothing asks `dialplan serve` here",
+                "a handoff goes in an `on …`, `otherwise` or `on machine` block, which "
+                "`dialplan serve` answers")
+            return
+        args = _Args(statement)
+        url = c._url(c._expect(args, "the URL that answers the rest of the call",
+                               'handoff "https://crm.example.com/routee"'), "the handoff URL")
+        within = DEFAULT_HANDOFF_MS
+        if args.at_word("within"):
+            option = args.take()
+            arg = c._expect(args, "a duration", "within 2s")
+            if isinstance(arg, Duration):
+                within = arg.milliseconds
+                if within > HANDOFF_BUDGET_MS:
+                    c.report(rules.EVENT_URL_BUDGET(
+                        option.span.to(arg.span),
+                        f"`within {arg.text}` promises more work than an eventUrl may take: "
+                        f"Routee waits {EVENT_URL_DEADLINE_MS // 1000} s for the answer, and "
+                        f"the network and `dialplan serve` need some of that",
+                        help=f"within {HANDOFF_BUDGET_MS // 1000}s at most; do slow work "
+                             "before the call, or after it answers"))
+                    within = HANDOFF_BUDGET_MS
+            elif arg is not None:
+                c._duration(arg, "the handoff's time")
+        c._no_more_args(args)
+        if url is not None:
+            current.end = Handoff(statement.span, url, within)
+        c.block_end = statement
+
+    # --- rules over a whole menu ------------------------------------------------------
+
+    def _menu_rules(self, info: _MenuInfo) -> None:
+        c = self.c
+        limit = info.effective_max
+        explicit = info.max_digits is not None
+        for statement, choice in info.choices:
+            length = len(choice.keys) if choice.keys is not None else choice.length
+            if length and length > (limit if explicit else MAX_DIGITS):
+                c.report(rules.CHOICE_TOO_LONG(
+                    statement.args[0].span.to(statement.args[-1].span),
+                    f"`on {_choice_text(choice)}` is {length} keys long; the menu takes at "
+                    f"most {limit if explicit else MAX_DIGITS}",
+                    related=[Related(info.spans["max"], "the menu's limit")] if explicit else (),
+                    help="raise the menu's `max N digits`, or shorten the choice"))
+            if info.hash and choice.keys is not None and "#" in choice.keys:
+                c.report(rules.HASH_CHOICE(
+                    statement.args[0].span,
+                    f"`on {_choice_text(choice)}`: in this menu '#' ends an entry, so it "
+                    "cannot be part of a choice",
+                    help="use another key, such as *; '#' can be a choice only in a menu "
+                         "of single keys"))
+        if info.otherwise is not None and not info.hash:
+            covered = {ch.keys for _, ch in info.choices if ch.keys is not None}
+            if any(ch.length in (0, 1) for _, ch in info.choices):
+                covered |= set("0123456789")
+            if set(KEYS) <= covered:
+                c.report(rules.NEVER_TAKEN(
+                    info.otherwise.name.span,
+                    "`otherwise` can never be taken: every key has a choice of its own",
+                    help="remove it, or drop a choice"))
+        if info.otherwise is not None and info.hash and any(
+                ch.length == 0 for _, ch in info.choices):
+            pass  # `any digits` leaves otherwise the entries with '*' and the empty one
+
+    def plan_rules(self) -> None:
+        """The per-plan rules, for the main plan and every branch, over
+        what each plan really holds: its own verbs, plus those of the
+        menu's `timeout` when it asks a menu (or asks one again)."""
+        c = self.c
+        if self.machine_statement is not None:
+            machine = c.settings.get("machine")
+            declared = c.declared.get("machine")
+            if declared is None or (machine is not None and machine.value.strategy != "Continue"):
+                c.report(rules.NEVER_TAKEN(
+                    self.machine_statement.name.span,
+                    "`on machine` can never be taken: Routee asks what to do with a machine "
+                    "only with `machine continue URL`",
+                    related=[Related(declared.span, "machine detection is set here")]
+                    if declared is not None else (),
+                    help='add `machine continue "https://ivr.example.com/routee"` at the top'))
+        main = self._save()
+        main.end = self.main_end
+        seen: set = set()
+        for state in [main, *self.plans, *([self.machine] if self.machine else [])]:
+            dials, collects = list(state.dials), list(state.collects)
+            menu = state.end if isinstance(state.end, _MenuInfo) else \
+                state.end[1] if isinstance(state.end, tuple) else None
+            if menu is not None:
+                if isinstance(state.end, tuple):
+                    collects.append(menu.statement)
+                if menu.timeout is not None:
+                    dials += menu.timeout.dials
+            before = len(c.diagnostics)
+            c._verb_rules(dials, collects, state.interruptibles)
+            fresh = c.diagnostics[before:]
+            del c.diagnostics[before:]
+            for d in fresh:  # a timeout's dial is in several plans: report it once
+                if (d.code, d.span) not in seen:
+                    seen.add((d.code, d.span))
+                    c.diagnostics.append(d)
+
+    # --- the model ----------------------------------------------------------------------
+
+    def build(self, main_verbs: tuple, finish: Callable[[list], tuple]) -> tuple[Plan, ...]:
+        """The script's plans: main first, then every branch and `on machine`."""
+        menus: dict[int, Menu] = {}
+
+        def menu(info: _MenuInfo) -> Menu:
+            if id(info) not in menus:
+                menus[id(info)] = Menu(
+                    info.statement.span, info.id, info.via or "", info.wait, info.tries,
+                    info.effective_max, info.hash,
+                    finish(info.prompt.verbs) if info.prompt else (),
+                    finish(info.timeout.verbs) if info.timeout else (),
+                    tuple(ch for _, ch in info.choices), info.otherwise_id, dict(info.spans))
+            return menus[id(info)]
+
+        def end(value):
+            if isinstance(value, _MenuInfo):
+                return menu(value)
+            if isinstance(value, tuple):
+                return Again(value[2], value[1].id)
+            return value
+
+        main_end = end(self.main_end)
+        if not main_verbs and main_end is None:
+            return ()
+        plans = [Plan("main", main_verbs, self.c.module.span, main_end)]
+        for state in self.plans:
+            plans.append(Plan(state.name, finish(state.verbs), state.span, end(state.end)))
+        if self.machine is not None:
+            plans.append(Plan("machine", finish(self.machine.verbs), self.machine.span,
+                              end(self.machine.end)))
+        return tuple(plans)
+
+
+def _choice_text(choice: Choice) -> str:
+    if choice.keys is not None:
+        return choice.keys
+    return f"any {choice.length} digits" if choice.length else "any digits"
