@@ -725,3 +725,289 @@ def decompile_command(paths: tuple[str, ...], output: str | None, color: str) ->
         click.echo(summary(reports), err=True)
     if any(d.is_error for r in reports for d in r.diagnostics):
         sys.exit(EXIT_FINDINGS)
+
+
+# --- menus: serving, building, simulating, testing and drawing call flows -------------------
+
+def _signing_secret() -> bytes:
+    from .signing import SECRET_ENV, secret_from_env
+
+    secret = secret_from_env()
+    if secret is None:
+        raise click.UsageError(f"{SECRET_ENV} is not set: menus sign their eventUrls with it "
+                               f"(e.g. export {SECRET_ENV}=$(openssl rand -hex 32))")
+    return secret
+
+
+def _show_script_errors(reports: list, color: str = "auto") -> None:
+    from .diagnostics import FileReport
+    from .render import TextRenderer, summary, use_color
+
+    files = [FileReport(name, text, tuple(found)) for name, text, found in reports]
+    text = TextRenderer(use_color(sys.stderr, color)).render_reports(files)
+    if text:
+        click.echo(text, err=True)
+    click.echo(summary(files), err=True)
+
+
+def _bundles(paths: tuple[str, ...], secret: bytes, variables: tuple[str, ...]) -> dict:
+    """Compile the scripts of `paths` (directories are searched for *.call),
+    or exit 1 showing their errors."""
+    from .menus import ScriptErrors, compile_scripts
+
+    files = _collect_files(paths, "*.call")
+    if not files:
+        raise click.UsageError("no .call files found")
+    values = _parse_vars(variables)
+
+    def work():
+        try:
+            return compile_scripts(files, secret, variables=values)
+        except (ScriptErrors, ValueError) as error:
+            return error  # not a bug in dialplan: reported below
+
+    bundles = _guarded("compiling", ", ".join(files), work)
+    if isinstance(bundles, ValueError):
+        raise click.UsageError(str(bundles))
+    if isinstance(bundles, ScriptErrors):
+        _show_script_errors(bundles.reports)
+        sys.exit(EXIT_FINDINGS)
+    return bundles
+
+
+@main.command(name="serve")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on.")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
+              help="Fill {NAME} placeholders (repeatable).")
+@click.option("--log-level", type=click.Choice(("critical", "error", "warning", "info")),
+              default="warning", show_default=True, help="uvicorn's own log level.")
+def serve_command(paths: tuple[str, ...], host: str, port: int, variables: tuple[str, ...],
+                  log_level: str) -> None:
+    """Answer Routee for the menus of .call files: the eventUrl responder.
+
+    Serves each script's main plan at /plans/NAME (for dialPlanUrl and
+    inbound numbers), answers its signed eventUrls with the right branch,
+    serves the silent WAVs menus wait with, logs status callbacks posted to
+    /status, and answers /healthz. Log lines are JSON, on standard error.
+    Needs DIALPLAN_SIGNING_SECRET, the secret the scripts were compiled
+    with, and the `serve` extra: pip install 'dialplan[serve]'.
+    """
+    secret = _signing_secret()
+    try:
+        import uvicorn
+
+        from .server import create_app
+    except ModuleNotFoundError as error:
+        raise click.UsageError(f"`dialplan serve` needs Starlette and uvicorn ({error}); "
+                               "install them with: pip install 'dialplan[serve]'") from None
+    bundles = _bundles(paths, secret, variables)
+    click.echo(f"dialplan: serving {', '.join(sorted(bundles))} on http://{host}:{port} "
+               "(Ctrl-C stops)", err=True)
+    uvicorn.run(create_app(bundles, secret), host=host, port=port, log_level=log_level,
+                access_log=False)
+
+
+@main.command(name="build")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
+              help="Directory to write into (created if missing).")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
+              help="Fill {NAME} placeholders (repeatable).")
+def build_command(paths: tuple[str, ...], output: str, variables: tuple[str, ...]) -> None:
+    """Write each script's bundle as static JSON, for hosting it elsewhere.
+
+    For each script NAME: OUTPUT/NAME/plans/ID.json (every plan, signed
+    eventUrls included), OUTPUT/NAME/routes.json (the routing table: which
+    keys lead to which plan, see docs/language.md "Menus") and
+    OUTPUT/NAME/bundle.json (both in one file); the silent WAVs go to
+    OUTPUT/audio/. Needs DIALPLAN_SIGNING_SECRET.
+    """
+    from pathlib import Path
+
+    from .emitter import to_json
+    from .menus import bundle_json
+    from .server import silent_wav
+
+    secret = _signing_secret()
+    bundles = _bundles(paths, secret, variables)
+    root = Path(output)
+    waits = set()
+    try:
+        for name, bundle in sorted(bundles.items()):
+            data = bundle_json(bundle)
+            folder = root / name / "plans"
+            folder.mkdir(parents=True, exist_ok=True)
+            for plan_id, plan in data["plans"].items():
+                _write_atomically(folder / f"{plan_id}.json", to_json(plan))
+            routes = {k: v for k, v in data.items() if k != "plans"}
+            _write_atomically(root / name / "routes.json", to_json(routes))
+            _write_atomically(root / name / "bundle.json", to_json(data))
+            waits |= {m.wait for m in bundle.menus.values() if not m.hash}
+            click.echo(f"{root / name}: {len(data['plans'])} plans", err=True)
+        if waits:
+            (root / "audio").mkdir(parents=True, exist_ok=True)
+            for seconds in sorted(waits):
+                (root / "audio" / f"silence-{seconds}s.wav").write_bytes(silent_wav(seconds))
+    except OSError as error:
+        raise click.UsageError(f"cannot write into {output}: {error.strerror or error}") \
+            from None
+
+
+def _load_flow(path: str, variables: tuple[str, ...]):
+    from .simulate import SimulationError, load
+
+    data = _read(path)
+    name = _display_name(path)
+    values = _parse_vars(variables)
+
+    def work():
+        try:
+            return load(data, name, variables=values)
+        except SimulationError as error:
+            return error  # the script's errors, not a bug in dialplan
+
+    flow = _guarded("compiling", name, work)
+    if isinstance(flow, SimulationError):
+        _show_script_errors([(name, _source_text(data), flow.diagnostics)])
+        sys.exit(EXIT_FINDINGS)
+    return flow
+
+
+@main.command(name="simulate")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--press", "presses", multiple=True, metavar="KEYS",
+              help="What the caller does at the next question: keys such as 1 or 1234#, "
+                   "`timeout` (nothing) or `hangup` (repeatable, in order).")
+@click.option("--machine", is_flag=True, help="A machine answers the call.")
+@click.option("--all", "all_paths", is_flag=True,
+              help="Simulate every path: every choice of every menu at every try.")
+@click.option("--coverage", is_flag=True, help="Show which outcomes the runs reached.")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
+              help="Fill {NAME} placeholders (repeatable).")
+@click.option("-v", "--verbose", is_flag=True, help="Show the keys sent to each eventUrl.")
+def simulate_command(path: str, presses: tuple[str, ...], machine: bool, all_paths: bool,
+                     coverage: bool, variables: tuple[str, ...], verbose: bool) -> None:
+    """Run a call flow offline and print what the caller hears.
+
+    Nothing is called: the script is compiled with a throw-away secret, its
+    eventUrls are answered in-process as `dialplan serve` answers them, and
+    its plans run as Routee runs them (see docs/language.md, "Menus").
+    """
+    from urllib.parse import parse_qsl, urlsplit
+
+    from .simulate import coverage as coverage_of, every_path, simulate
+
+    flow = _load_flow(path, variables)
+    if all_paths and (presses or machine):
+        raise click.UsageError("--all finds the presses itself: drop --press and --machine")
+    runs = every_path(flow) if all_paths else [simulate(flow, presses, machine=machine)]
+    for index, run in enumerate(runs):
+        if all_paths:
+            if index:
+                click.echo()
+            flags = " ".join(["--machine"] * run.machine + [f"--press {p}" for p in run.presses])
+            click.echo(f"# path {index + 1}: {flags or '(no presses)'}")
+        for event in run.call.events:
+            if event.text is not None:
+                click.echo(event.text)
+            elif verbose and event.kind == "post" and not event.data.get("final"):
+                query = dict(parse_qsl(urlsplit(event.data["url"]).query))
+                click.echo(f"  (keys {event.data['tones']!r} sent for menu {query.get('n')}, "
+                           f"try {query.get('t')})")
+    if coverage:
+        click.echo()
+        rows = coverage_of(flow, runs)
+        click.echo("runs  outcome")
+        for outcome, count in rows:
+            click.echo(f"{count:>4}  {outcome}")
+        missed = sum(1 for _, count in rows if not count)
+        click.echo(f"{len(rows) - missed} of {len(rows)} outcomes reached")
+
+
+@main.command(name="test")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--coverage", is_flag=True,
+              help="Show which outcomes of each script the scenarios reached.")
+def test_command(paths: tuple[str, ...], coverage: bool) -> None:
+    """Run scenario files (*.scenarios.toml): key presses in, transcripts out.
+
+    Each scenario simulates a call and compares what the caller hears with
+    its `expect`; a mismatch is shown as a diff. Exits 1 when any scenario
+    fails. The format is in docs/language.md, "Menus".
+    """
+    from pathlib import Path
+
+    from .scenarios import ScenarioError, SimulationError, read, run_file
+    from .simulate import coverage as coverage_of
+
+    files = _collect_files(paths, "*.scenarios.toml")
+    if not files:
+        raise click.UsageError("no *.scenarios.toml files found")
+    passed = failed = 0
+    for file in files:
+        try:
+            scenarios = read(Path(file))
+        except ScenarioError as error:
+            raise click.UsageError(str(error)) from None
+
+        def work():
+            try:
+                return run_file(scenarios)
+            except (ScenarioError, SimulationError) as error:
+                return error  # the file's or the script's fault, not dialplan's
+
+        done = _guarded("running", file, work)
+        if isinstance(done, ScenarioError):
+            raise click.UsageError(str(done))
+        if isinstance(done, SimulationError):
+            script = scenarios.script
+            _show_script_errors([(str(script), script.read_text("utf-8", "replace"),
+                                  done.diagnostics)])
+            sys.exit(EXIT_FINDINGS)
+        flow, outcomes = done
+        for outcome in outcomes:
+            if outcome.passed:
+                passed += 1
+                click.echo(f"ok    {file}: {outcome.scenario.name}")
+            else:
+                failed += 1
+                click.echo(f"FAIL  {file}: {outcome.scenario.name}")
+                for line in outcome.diff:
+                    click.echo(f"      {line}")
+        if coverage:
+            rows = coverage_of(flow, [o.run for o in outcomes])
+            for name, count in rows:
+                click.echo(f"      {'reached' if count else 'MISSED '}  {name}")
+    click.echo(f"{passed} passed, {failed} failed")
+    if failed:
+        sys.exit(EXIT_FINDINGS)
+
+
+@main.command(name="graph")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--format", "output_format", type=click.Choice(("mermaid", "dot")),
+              default="mermaid", show_default=True, help="Mermaid, or Graphviz DOT.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write the diagram here instead of to standard output.")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
+              help="Fill {NAME} placeholders (repeatable).")
+def graph_command(path: str, output_format: str, output: str | None,
+                  variables: tuple[str, ...]) -> None:
+    """Draw a call flow: plans as nodes, keys, otherwise, timeout and tries as edges.
+
+    `dialplan graph FILE --format dot | dot -Tsvg > flow.svg` renders it with
+    Graphviz; Mermaid text renders on GitHub as it is.
+    """
+    from . import graph
+
+    flow = _load_flow(path, variables)
+    if flow.bundle is None:
+        raise click.UsageError(f"{_display_name(path)} has no menus: its flow is one plan")
+    text = (graph.dot if output_format == "dot" else graph.mermaid)(flow.bundle)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        _write_atomically(output, text)

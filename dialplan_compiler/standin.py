@@ -9,6 +9,15 @@ so that this module controls the sockets and can break them on purpose):
     GET  /voice/conversation/{id}      the call, whose status advances with time:
                                        Queued → Ringing → InProgress → Completed
 
+With `execute=True` it also runs each call's dialplan, through the same
+engine as `dialplan simulate` (`engine.py`): it fetches a `dialPlanUrl`,
+calls COLLECT eventUrls with the keys scripted for the recipient in
+`callers` (real HTTP, as Routee does, waiting at most 3 s for an answer)
+and applies the plan answered; a recipient in `machines` is answered by a
+machine, so the machine-detection eventUrl is called first. What the call
+did is in `Call.events` (and `Call.transcript`), and status callbacks are
+posted to `callback.url`.
+
 Faults are injected on `POST /voice/conversation`, at random (seeded) or
 from a script: 500s, 429 with Retry-After, slow answers, connections dropped
 before the request is read (no call) or after it is read (the call *is*
@@ -116,6 +125,10 @@ class Call:
     created_at: str                   # ISO 8601, as Routee shows it
     timeline: tuple[tuple[str, float], ...]
     events: list[dict[str, Any]] = field(default_factory=list)
+    #: What the caller heard, when the stand-in executes plans.
+    transcript: list[str] = field(default_factory=list)
+    #: Set when the stand-in executes the call's plan and it has ended.
+    finished: threading.Event | None = None
 
     def status(self, now: float | None = None) -> str:
         elapsed = (time.monotonic() if now is None else now) - self.accepted_at
@@ -123,6 +136,9 @@ class Call:
         for name, start in self.timeline:
             if elapsed >= start:
                 current = name
+        if self.finished is not None and not self.finished.is_set() and \
+                current in FINAL_STATUSES:
+            return "InProgress"  # still running its plan
         return current
 
     def answer(self, now: float | None = None) -> dict[str, Any]:
@@ -167,7 +183,9 @@ class Standin:
                  outcomes: dict[str, str] | None = None,
                  reject: dict[str, tuple[str, str]] | None = None,
                  rate_limit: float | None = None, faults: Faults | None = None,
-                 host: str = "127.0.0.1", port: int = 0) -> None:
+                 host: str = "127.0.0.1", port: int = 0, execute: bool = False,
+                 callers: dict[str, list[str]] | None = None,
+                 machines: Iterable[str] = ()) -> None:
         """`credentials` maps application ids to secrets (None: any is
         accepted). Tokens stop working `token_lifetime` seconds after they
         are issued or after `token_max_uses` API requests, whichever comes
@@ -175,7 +193,10 @@ class Standin:
         (default: the lifetime). `outcomes` gives the final status per
         recipient (default: the last of `progress`). `reject` makes Routee
         refuse a recipient with a 400: {recipient: (field, message)}.
-        `rate_limit` answers 429 to requests beyond that many in a second."""
+        `rate_limit` answers 429 to requests beyond that many in a second.
+        `execute` runs each call's plan with the key presses of `callers`
+        (by recipient, as `dialplan simulate --press` takes them); the
+        recipients in `machines` are answered by a machine."""
         if host not in ("127.0.0.1", "::1", "localhost"):
             raise ValueError("the stand-in listens on loopback only")
         self.credentials = credentials
@@ -187,6 +208,9 @@ class Standin:
         self.reject = dict(reject or {})
         self.rate_limit = rate_limit
         self.faults = faults or Faults()
+        self.execute = execute
+        self.callers = dict(callers or {})
+        self.machines = set(machines)
         self.lock = threading.RLock()
         self.tokens: dict[str, Token] = {}
         self.calls: dict[str, Call] = {}          # by trackingId, in the order accepted
@@ -310,9 +334,72 @@ class Standin:
                     accepted_at=time.monotonic(),
                     created_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
                     timeline=timeline_for(self.progress, outcome))
+        if self.execute:
+            call.finished = threading.Event()
         with self.lock:
             self.calls[call.tracking_id] = call
+        if self.execute:
+            threading.Thread(target=self._run_plan, args=(call,), daemon=True,
+                             name=f"call-{call.tracking_id[:8]}").start()
         return call
+
+    def wait_for_calls(self, timeout: float = 10.0) -> bool:
+        """Wait until every executed call has ended; False on time-out."""
+        deadline = time.monotonic() + timeout
+        for call in list(self.calls.values()):
+            if call.finished is not None and \
+                    not call.finished.wait(max(0.0, deadline - time.monotonic())):
+                return False
+        return True
+
+    def _run_plan(self, call: Call) -> None:
+        """Run a call's dialplan as Routee would (see `engine.py`)."""
+        import httpx
+
+        from . import engine
+
+        body = call.body
+        routee = {"from": body.get("from"), "to": call.recipient,
+                  "messageId": call.tracking_id, "conversationTrackingId": call.tracking_id}
+
+        def post(url: str, payload: dict) -> Any:
+            # Routee waits 3 s for an eventUrl, and wants JSON back.
+            answer = client.post(url, json=payload, timeout=3.0)
+            if answer.status_code != 200 or \
+                    not answer.headers.get("content-type", "").startswith("application/json"):
+                return None
+            return answer.json()
+
+        result = engine.Call()
+        try:
+            with httpx.Client() as client:
+                plan = body.get("dialPlan")
+                if plan is None and body.get("dialPlanUrl"):
+                    plan = post(body["dialPlanUrl"], routee)
+                detection = body.get("machineDetection") or {}
+                if call.recipient in self.machines:
+                    result.events.append(engine.Event("note", "a machine answers"))
+                    if detection.get("strategy") == "Hangup":
+                        plan = None
+                    elif detection.get("eventUrl"):
+                        plan = post(detection["eventUrl"], routee)
+                if engine.is_plan(plan):
+                    engine.run(plan, presses=self.callers.get(call.recipient, []), post=post,
+                               body=routee, call=result)
+                callback = body.get("callback") or {}
+                if callback.get("url"):
+                    client.post(callback["url"], timeout=3.0, json={
+                        **routee, "status": {"name": "Completed", "updatedDate":
+                                             datetime.now(timezone.utc).isoformat()},
+                        "direction": "Outbound", "originatingService": "Voice"})
+        except Exception as error:  # noqa: BLE001 - recorded: the test reads it
+            result.events.append(engine.Event("note", f"(stand-in error: {error!r})"))
+        finally:
+            with self.lock:
+                call.events.extend({"kind": e.kind, "text": e.text, **e.data}
+                                   for e in result.events)
+                call.transcript.extend(result.transcript)
+            call.finished.set()
 
     def _validate(self, body: Any) -> tuple[int, dict[str, Any]] | None:
         from .schemas import CONVERSATION, validate
