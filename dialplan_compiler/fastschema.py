@@ -104,7 +104,14 @@ def _all(checks: list[Check]) -> Check:
         return lambda value: True
     if len(checks) == 1:
         return checks[0]
-    return lambda value: all(check(value) for check in checks)
+    checks = tuple(checks)
+
+    def every(value) -> bool:  # a loop: cheaper than all() over a generator
+        for check in checks:
+            if not check(value):
+                return False
+        return True
+    return every
 
 
 def _type(c: _Compiler, arg, schema, doc) -> Check:
@@ -118,15 +125,24 @@ def _only(kind: type | tuple, test: Check) -> Check:
 
 
 def _properties(c: _Compiler, arg, schema, doc) -> Check:
-    subs = [(name, c.compile(sub, doc)) for name, sub in arg.items()]
-    return _only(dict, lambda value: all(check(value[name]) for name, check in subs
-                                         if name in value))
+    subs = tuple((name, c.compile(sub, doc)) for name, sub in arg.items())
+
+    def properties(value) -> bool:
+        if not isinstance(value, dict):
+            return True
+        for name, check in subs:
+            if name in value and not check(value[name]):
+                return False
+        return True
+    return properties
 
 
 def _additional(c: _Compiler, arg, schema, doc) -> Check:
     if "patternProperties" in schema:
         raise UnsupportedSchema("patternProperties")
-    known = set(schema.get("properties", {}))
+    known = frozenset(schema.get("properties", {}))
+    if arg is False:  # the usual case: no other keys at all
+        return _only(dict, lambda value: known.issuperset(value))
     check = c.compile(arg, doc)
     return _only(dict, lambda value: all(check(value[k]) for k in value if k not in known))
 
@@ -198,6 +214,20 @@ def _discriminated(c: _Compiler, arg: list, doc: dict) -> Check | None:
     return dispatch
 
 
+def _enum(c: _Compiler, arg, schema, doc) -> Check:
+    if all(isinstance(member, str) for member in arg):
+        # Strings equal strings only: a set look-up says the same as _equal.
+        members = frozenset(arg)
+        return lambda value: isinstance(value, str) and value in members
+    return lambda value: any(_equal(value, e) for e in arg)
+
+
+def _const(c: _Compiler, arg, schema, doc) -> Check:
+    if isinstance(arg, str):
+        return lambda value: isinstance(value, str) and value == arg
+    return lambda value: _equal(value, arg)
+
+
 def _one_of(c: _Compiler, arg, schema, doc) -> Check:
     subs = _many(c, arg, doc)
     return lambda value: sum(1 for check in subs if check(value)) == 1
@@ -205,8 +235,8 @@ def _one_of(c: _Compiler, arg, schema, doc) -> Check:
 
 _KEYWORDS: dict[str, Callable[..., Check]] = {
     "type": _type,
-    "enum": lambda c, arg, s, d: lambda value: any(_equal(value, e) for e in arg),
-    "const": lambda c, arg, s, d: lambda value: _equal(value, arg),
+    "enum": _enum,
+    "const": _const,
     "pattern": lambda c, arg, s, d: _only(str, re.compile(arg).search),
     "minLength": lambda c, arg, s, d: _only(str, lambda value: len(value) >= arg),
     "maxLength": lambda c, arg, s, d: _only(str, lambda value: len(value) <= arg),
@@ -218,7 +248,7 @@ _KEYWORDS: dict[str, Callable[..., Check]] = {
     "properties": _properties,
     "additionalProperties": _additional,
     "items": lambda c, arg, s, d: (lambda check: _only(
-        list, lambda value: all(check(item) for item in value)))(c.compile(arg, d)),
+        list, lambda value: all(map(check, value))))(c.compile(arg, d)),
     "minItems": lambda c, arg, s, d: _only(list, lambda value: len(value) >= arg),
     "contains": _contains,
     "allOf": lambda c, arg, s, d: _discriminated(c, arg, d) or _all(_many(c, arg, d)),

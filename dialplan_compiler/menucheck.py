@@ -598,9 +598,6 @@ class MenuChecker:
                     info.otherwise.name.span,
                     "`otherwise` can never be taken: every key has a choice of its own",
                     help="remove it, or drop a choice"))
-        if info.otherwise is not None and info.hash and any(
-                ch.length == 0 for _, ch in info.choices):
-            pass  # `any digits` leaves otherwise the entries with '*' and the empty one
 
     def plan_rules(self) -> None:
         """The per-plan rules, for the main plan and every branch, over
@@ -610,6 +607,12 @@ class MenuChecker:
         if self.machine_statement is not None:
             machine = c.settings.get("machine")
             declared = c.declared.get("machine")
+            url = machine.value.event_url if machine is not None else None
+            if url and ("?" in url or "#" in url):
+                c.report(rules.BAD_URL(
+                    machine.statement.span, "with `on machine`, the `machine continue` URL is "
+                    "the base URL of `dialplan serve`: it cannot have a query or a fragment",
+                    help='machine continue "https://ivr.example.com/routee"'))
             if declared is None or (machine is not None and machine.value.strategy != "Continue"):
                 c.report(rules.NEVER_TAKEN(
                     self.machine_statement.name.span,

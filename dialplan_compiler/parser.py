@@ -64,11 +64,14 @@ _PHONE = re.compile(r"\+[0-9][0-9\-.()]*")
 _DURATION = re.compile(
     r"(?=[0-9])(?:(?P<h>[0-9]+)h)?(?:(?P<m>[0-9]+)m(?!s))?(?:(?P<s>[0-9]+)s)?(?:(?P<ms>[0-9]+)ms)?")
 _PLACEHOLDER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SPECIAL = re.compile(r"[\\{}]")
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 
 
 def classify_atom(text: str, span: Span) -> Argument:
     """Decide what a bare atom is: integer, duration, phone number or word."""
+    if text[0].isalpha():  # most atoms are keywords and languages
+        return Word(span, text)
     if _INTEGER.fullmatch(text):
         return Integer(span, text, int(text))
     match = _DURATION.fullmatch(text)
@@ -83,6 +86,8 @@ def classify_atom(text: str, span: Span) -> Argument:
 def decode_string(raw: str, span: Span, report: list[Diagnostic]) -> String:
     """Decode the content of a string token (quotes included in `raw`) into
     literal text and placeholders. Problems are appended to `report`."""
+    if not _SPECIAL.search(raw, 1, len(raw) - 1):  # the common case: plain text
+        return String(span, raw, (raw[1:-1],) if len(raw) > 2 else ())
     parts: list[str | Placeholder] = []
     literal: list[str] = []
     i, end = 1, len(raw) - 1

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import engine
 from .menus import Bundle
+from .model import Again
 from .router import Router
 
 #: Routee's body for the simulated call (observed shape).
@@ -44,27 +45,17 @@ class Flow:
         if self.bundle is None:
             return []
         found = []
+        asked_again = {p.end.menu for p in self.bundle.source.values()
+                       if isinstance(p.end, Again)} | set(self.bundle.implicit_otherwise)
         for menu in self.bundle.menus.values():
             found += [f"{menu.id} → {choice_label(c)}" for c in menu.choices]
             found.append(f"{menu.id} → otherwise")
             found.append(f"{menu.id} → timeout")
-            if any(k.split("@")[0] in self._branches(menu) and "@" in k
-                   for k in self.bundle.plans):
+            if menu.id in asked_again:
                 found.append(f"{menu.id} → tries used up")
         if "machine" in self.bundle.plans:
             found.append("machine")
         return found
-
-    def _branches(self, menu) -> set[str]:
-        return {c.branch for c in menu.choices} | {self.bundle.otherwise(menu)} | {
-            k.split("@")[0] for k in self.bundle.plans
-            if "@" in k and self._asks_again(k, menu.id)}
-
-    def _asks_again(self, plan_id: str, menu_id: str) -> bool:
-        verbs = self.router.scripts[self.bundle.name].plans.get(
-            f"{plan_id.split('@')[0]}@1", {}).get("verbs", [])
-        return any(f"n={menu_id}&t=2" in str(v.get("eventUrl", "")) for v in verbs) or \
-            self.bundle.menus[menu_id].tries == 1
 
 
 def choice_label(choice) -> str:

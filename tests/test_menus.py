@@ -296,6 +296,8 @@ def test_fmt_keeps_what_a_menu_compiles_to():
     (M + '  on any 0 digits { }\n}\n', ["DP210"]),
     ('voice en-GB\nmenu via "https://h.example.com/r" tries 0 {\n  on 1 { }\n}\n', ["DP104"]),
     ('voice en-GB\nmenu via "https://h.example.com/r?x=1" {\n  on 1 { }\n}\n', ["DP107"]),
+    ('machine continue "https://h.example.com/r?x=1"\non machine { say "Hi" in en-GB }\n'
+     'say "Hi" in en-GB\n', ["DP107"]),
     ('voice en-GB\nmenu via "https://h.example.com/r" {\n  on 1 }\n', ["DP103"]),
     ('voice en-GB\nmenu via "https://h.example.com/r"\n', ["DP103"]),
     # existing rules apply inside branches
