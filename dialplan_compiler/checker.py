@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping
 
 from . import routee, rules
-from .diagnostics import Diagnostic, Related
+from .diagnostics import Diagnostic, Fix, Related
 from .model import (Callback, Collect, Deferred, Dial, MachineDetection, Pause, Plan, Play, Say,
                     Script, Target, Unfilled)
 from .nodes import (Argument, Duration, Integer, Module, Phone, Placeholder, Span, Statement,
@@ -288,7 +288,8 @@ class Checker:
         self.report(rules.UNKNOWN_STATEMENT(
             statement.name.span, f"unknown statement '{name}'",
             label=f"did you mean '{guess}'?" if guess else None,
-            help="statements are: " + " ".join(STATEMENTS + MENU_STATEMENTS)))
+            help="statements are: " + " ".join(STATEMENTS + MENU_STATEMENTS),
+            fixes=[Fix(statement.name.span, guess)] if guess else ()))
 
     def _no_more_args(self, args: _Args) -> None:
         extra = args.take()
@@ -346,7 +347,8 @@ class Checker:
         if not isinstance(arg, String):
             self.report(rules.WRONG_ARGUMENT(
                 arg.span, f"expected {what} in double quotes, found {_describe(arg)}",
-                help=f'write it as "{getattr(arg, "text", "")}"'))
+                help=f'write it as "{getattr(arg, "text", "")}"',
+                fixes=[Fix(arg.span, f'"{arg.text}"')]))
             return None
         if not arg.is_template:
             return arg.text
@@ -402,7 +404,8 @@ class Checker:
         if judged.startswith("http:"):
             self.report(rules.PLAIN_HTTP(
                 arg.span, f"{what} uses plain http://",
-                help="use https:// so that call data is not sent in the clear"))
+                help="use https:// so that call data is not sent in the clear",
+                fixes=[Fix(arg.span, arg.raw.replace("http:", "https:", 1))]))
         return url
 
     def _duration(self, arg: Argument | None, what: str) -> int | None:
@@ -412,19 +415,22 @@ class Checker:
             if arg.milliseconds < 1000:
                 self.report(rules.SHORT_DURATION(
                     arg.span, f"{what} must be at least 1 s, not {arg.text}",
-                    help="Routee counts in whole seconds; the shortest is 1s"))
+                    help="Routee counts in whole seconds; the shortest is 1s",
+                    fixes=[Fix(arg.span, "1s")]))
                 return None
             if arg.milliseconds % 1000:
                 self.report(rules.SHORT_DURATION(
                     arg.span, f"{what} must be whole seconds, not {arg.text}",
                     help=f"Routee counts in whole seconds: {arg.milliseconds // 1000}s or "
-                         f"{arg.milliseconds // 1000 + 1}s"))
+                         f"{arg.milliseconds // 1000 + 1}s",
+                    fixes=[Fix(arg.span, f"{arg.milliseconds // 1000 + n}s") for n in (0, 1)]))
                 return None
             return arg.milliseconds // 1000
         if isinstance(arg, Integer):
             self.report(rules.DURATION_UNIT(
                 arg.span, f"{what} needs a unit", label="seconds? minutes?",
-                help=f"write {arg.text}s for seconds or {arg.text}m for minutes"))
+                help=f"write {arg.text}s for seconds or {arg.text}m for minutes",
+                fixes=[Fix(arg.span, arg.text + unit) for unit in ("s", "m")]))
         elif isinstance(arg, Word) and arg.text[:1].isdigit():
             self.report(rules.DURATION_UNIT(
                 arg.span, f"'{arg.text}' is not a duration",
@@ -434,7 +440,8 @@ class Checker:
             self.report(rules.WRONG_ARGUMENT(
                 arg.span, f"expected a duration for {what}, found {_describe(arg)}",
                 help=f"write it without quotes: {arg.text}" if quoted else
-                "durations are whole numbers with units: 45s, 2m, 1h, 1m30s"))
+                "durations are whole numbers with units: 45s, 2m, 1h, 1m30s",
+                fixes=[Fix(arg.span, arg.text)] if quoted else ()))
         return None
 
     def _integer(self, arg: Argument | None, what: str) -> int | None:
@@ -463,7 +470,8 @@ class Checker:
         self.report(rules.WRONG_ARGUMENT(
             arg.span, f"expected {what}, found {_describe(arg)}",
             label=f"did you mean '{guess}'?" if guess else None,
-            help="one of: " + ", ".join(choices)))
+            help="one of: " + ", ".join(choices),
+            fixes=[Fix(arg.span, guess)] if guess else ()))
         return None
 
     # --- phone numbers, senders and targets ------------------------------------------
@@ -536,7 +544,8 @@ class Checker:
             if "@" in value and not value.startswith("+"):
                 self.report(rules.BAD_PHONE(
                     arg.span, f"'{value}' looks like a SIP address, not a phone number",
-                    help=f'write: sip "{value}"'))
+                    help=f'write: sip "{value}"',
+                    fixes=[Fix(arg.span, f"sip {arg.raw}")] if not arg.is_template else ()))
                 return None
             phone = self._phone(value, arg.span, "phone number")
             return Target("phone", phone, arg.span) if phone else None
@@ -567,7 +576,8 @@ class Checker:
         digits = re.sub(r"[^0-9]", "", value)
         self.report(rules.BAD_VIBER(
             span, f"'{value}' is not a Viber number: digits only, with the country code and no +",
-            help=f'write "{digits}"' if digits else 'for example "306971234567"'))
+            help=f'write "{digits}"' if digits else 'for example "306971234567"',
+            fixes=[Fix(span, f'"{digits}"')] if digits else ()))
         return None
 
     def _sender(self, arg: Argument | None) -> str | None:
@@ -584,7 +594,8 @@ class Checker:
         else:
             self.report(rules.WRONG_ARGUMENT(
                 arg.span, f"expected a phone number or a quoted sender name, found {_describe(arg)}",
-                help=f'quote alphanumeric senders: from "{getattr(arg, "text", "")}"'))
+                help=f'quote alphanumeric senders: from "{getattr(arg, "text", "")}"',
+                fixes=[Fix(arg.span, f'"{arg.text}"')] if isinstance(arg, Word) else ()))
             return None
         if not text.strip():
             self.report(rules.BAD_SENDER(arg.span, "the sender id is empty"))
@@ -661,7 +672,8 @@ class Checker:
             self.report(rules.BAD_REPEAT(
                 arg.span, f"`repeat` takes a count of 0 or more or `forever`, not "
                           f"{_describe(arg)}",
-                help="write `repeat forever`" if forever else "repeat 2, or repeat forever"))
+                help="write `repeat forever`" if forever else "repeat 2, or repeat forever",
+                fixes=[Fix(arg.span, "forever")] if forever else ()))
         return None
 
     def _options(self, args: _Args, handlers: Mapping[str, Callable[[Word], None]]) -> bool:
@@ -686,7 +698,8 @@ class Checker:
                 self.report(rules.UNKNOWN_OPTION(
                     arg.span, f"`{name}` has no option '{arg.text}'",
                     label=f"did you mean '{guess}'?" if guess else None,
-                    help=f"`{name}` takes: " + ", ".join(handlers)))
+                    help=f"`{name}` takes: " + ", ".join(handlers),
+                    fixes=[Fix(arg.span, guess)] if guess else ()))
                 unknown = True
                 # Its arguments belong to it: skip them up to the next option
                 # instead of reporting each one again.
@@ -782,7 +795,9 @@ class Checker:
         self.report(rules.UNKNOWN_LANGUAGE(
             arg.span, f"'{text}' is not a language Routee speaks",
             label=f"did you mean '{guess}'?" if guess else None,
-            help="Routee's languages: " + " ".join(routee.LANGUAGES)))
+            help="Routee's languages: " + " ".join(routee.LANGUAGES),
+            fixes=[Fix(arg.span, g) for g in guess.split("' or '")]
+            if guess and not getattr(arg, "is_template", False) else ()))
         return None
 
     # --- verbs -----------------------------------------------------------------------

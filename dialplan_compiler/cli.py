@@ -302,14 +302,18 @@ def rules() -> None:
 @main.command()
 @click.argument("code")
 def explain(code: str) -> None:
-    """Explain a rule, with a wrong and a right example."""
+    """Explain a rule (DP204), with a wrong and a right example; or a statement (say)."""
     from .explanations import EXPLANATIONS, explain as explain_rule
+    from .reference import STATEMENTS, describe
     from .rules import RULES
 
+    if code in STATEMENTS:
+        click.echo(describe(code), nl=False)
+        return
     code = code.upper()
     if code not in RULES or code not in EXPLANATIONS:
-        raise click.BadParameter(f"no rule {code}; `dialplan rules` lists them",
-                                 param_hint="CODE")
+        raise click.BadParameter(f"no rule or statement {code}; `dialplan rules` lists the "
+                                 "rules", param_hint="CODE")
     click.echo(explain_rule(code))
 
 
@@ -1011,3 +1015,22 @@ def graph_command(path: str, output_format: str, output: str | None,
         click.echo(text, nl=False)
     else:
         _write_atomically(output, text)
+
+
+# --- editor support ------------------------------------------------------------------------
+
+@main.command(name="lsp")
+def lsp_command() -> None:
+    """Run the language server for editors (Language Server Protocol over stdio).
+
+    Needs the `lsp` extra: pip install 'dialplan[lsp]'. Editor set-up is in
+    the README, "Editor support".
+    """
+    try:
+        from .lsp import main as serve
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] not in ("pygls", "lsprotocol", "cattrs", "attrs"):
+            raise
+        raise click.UsageError(f"`dialplan lsp` needs pygls ({error}); install it with: "
+                               "pip install 'dialplan[lsp]'") from None
+    serve()

@@ -2,7 +2,8 @@
 
 A `Diagnostic` has a stable code (see `rules.py`), a severity, a message, the
 `Span` it is about, an optional label shown under the caret, an optional
-`help` that says how to fix it, and related spans ("first `dial` is here").
+`help` that says how to fix it, related spans ("first `dial` is here"), and
+the mechanical `fixes` an editor can apply.
 """
 
 from __future__ import annotations
@@ -29,6 +30,15 @@ class Related:
 
 
 @dataclass(frozen=True, slots=True)
+class Fix:
+    """A mechanical fix: write `replacement` in place of the text at `span`
+    (editors offer it as a quick fix)."""
+
+    span: Span
+    replacement: str
+
+
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
     code: str
     severity: Severity
@@ -37,6 +47,8 @@ class Diagnostic:
     label: str | None = None
     help: str | None = None
     related: tuple[Related, ...] = field(default=())
+    #: Fixes to choose from, when the fix is certain enough to apply by a click.
+    fixes: tuple[Fix, ...] = field(default=())
 
     @property
     def is_error(self) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from .diagnostics import Diagnostic, Related, Severity
+from .diagnostics import Diagnostic, Fix, Related, Severity
 from .nodes import Span
 
 
@@ -28,8 +28,10 @@ class Rule:
     summary: str
 
     def __call__(self, span: Span, message: str, *, label: str | None = None,
-                 help: str | None = None, related: Iterable[Related] = ()) -> Diagnostic:
-        return Diagnostic(self.code, self.severity, message, span, label, help, tuple(related))
+                 help: str | None = None, related: Iterable[Related] = (),
+                 fixes: Iterable[Fix] = ()) -> Diagnostic:
+        return Diagnostic(self.code, self.severity, message, span, label, help, tuple(related),
+                          tuple(fixes))
 
 
 RULES: dict[str, Rule] = {}

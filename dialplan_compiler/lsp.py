@@ -1,0 +1,390 @@
+"""`dialplan lsp`: a Language Server for `.call` files, over stdio.
+
+Built on pygls (the optional extra `dialplan[lsp]`; nothing else in the
+package imports this module). What it offers:
+
+* diagnostics when a document is opened or saved, and shortly after each
+  change (debounced), from the same `check_source` and the same project
+  configuration as `dialplan check`, so the editor shows what the command
+  line prints;
+* quick fixes for every diagnostic that carries a mechanical fix ("did you
+  mean …?" and the like; see `Diagnostic.fixes`);
+* hover on statements and options (the Routee field, range and default,
+  from `reference.py`) and on diagnostics (the rule's explanation, from
+  `explanations.py`);
+* completion of statements, of the options and values a statement accepts
+  at the cursor (languages, genders, keywords) and of durations' units;
+* whole-document formatting with `dialplan fmt`'s formatter, an outline
+  (document symbols: settings, verbs, menus and their branches), and
+  go-to-definition from `again` to the menu it asks again.
+
+Positions are in the encoding the client negotiates (UTF-16 unless it offers
+UTF-8 or UTF-32); documents are synchronised whole, so line breaks are
+always counted the way LSP counts them (`editor.TextIndex`).
+
+Initialization options: `config` (a configuration file for every document,
+like `dialplan check --config`) and `debounce` (seconds to wait after a
+change, 0.25 by default).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+
+from . import __version__, rules
+from .compiler import check_source
+from .config import Config, ConfigError, find_config, load_config
+from .diagnostics import Diagnostic, Severity
+from .editor import TextIndex, complete, definition, explanation_markdown, hover, symbols
+
+log = logging.getLogger(__name__)
+
+#: Seconds of quiet after a change before the document is checked again.
+DEBOUNCE_SECONDS = 0.25
+
+_COMPLETION_KINDS = {
+    "statement": lsp.CompletionItemKind.Keyword,
+    "option": lsp.CompletionItemKind.Property,
+    "keyword": lsp.CompletionItemKind.Keyword,
+    "value": lsp.CompletionItemKind.EnumMember,
+    "unit": lsp.CompletionItemKind.Unit,
+}
+_SYMBOL_KINDS = {
+    "setting": lsp.SymbolKind.Property,
+    "verb": lsp.SymbolKind.Event,
+    "directive": lsp.SymbolKind.Variable,
+    "menu": lsp.SymbolKind.Enum,        # `menu`
+    "branch": lsp.SymbolKind.EnumMember,  # `on …`, `otherwise`, `timeout`
+    "unknown": lsp.SymbolKind.Null,
+}
+#: Diagnostics whose code is faded out by editors rather than underlined.
+_UNNECESSARY = {rules.UNREACHABLE_VERB.code}
+
+
+@dataclass
+class Checked:
+    """The last check of a document: for the text it was run on."""
+
+    text: str
+    encoding: str
+    #: The file name the diagnostics' spans carry.
+    name: str
+    index: TextIndex
+    #: Each dialplan diagnostic with the LSP diagnostic it was published as.
+    found: list[tuple[Diagnostic | None, lsp.Diagnostic]]
+
+
+class DialplanServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("dialplan", __version__,
+                         text_document_sync_kind=lsp.TextDocumentSyncKind.Full)
+        self.checked: dict[str, Checked] = {}
+        self.pending: dict[str, asyncio.Task] = {}
+        self.config_file: Path | None = None
+        self.debounce = DEBOUNCE_SECONDS
+
+    # --- helpers -------------------------------------------------------------------------
+
+    @property
+    def encoding(self) -> str:
+        encoding = self.workspace.position_encoding or lsp.PositionEncodingKind.Utf16
+        return getattr(encoding, "value", encoding)
+
+    def document(self, uri: str):
+        return self.workspace.get_text_document(uri)
+
+    def config_for(self, path: Path | None) -> Config | ConfigError | str:
+        """The configuration `dialplan check` would use in the document's
+        folder (or the file given in the initialization options)."""
+        try:
+            if self.config_file is not None:
+                return load_config(self.config_file)
+            return load_config(find_config(path.parent if path else Path.cwd()))
+        except ConfigError as error:
+            return error
+        except (OSError, UnicodeDecodeError) as error:
+            return f"cannot read the configuration: {error}"
+
+    def check(self, uri: str, *, fresh: bool = False) -> Checked:
+        """Check the document as it is now (or reuse the last check of the
+        same text, unless `fresh`)."""
+        doc = self.document(uri)
+        text, encoding = doc.source, self.encoding
+        last = self.checked.get(uri)
+        if last is not None and not fresh and last.text == text and last.encoding == encoding:
+            return last
+        index = TextIndex(text, encoding)
+        path = Path(to_fs_path(uri)) if uri.startswith("file:") else None
+        name = str(path) if path else uri
+        config = self.config_for(path)
+        found: list[tuple[Diagnostic | None, lsp.Diagnostic]]
+        if isinstance(config, ConfigError):
+            found = [(None, _config_diagnostic(config))]
+        elif isinstance(config, str):
+            found = [(None, _top_diagnostic(config, "DP011"))]
+        else:
+            try:
+                result = check_source(text.encode("utf-8", "surrogatepass"), name, config=config)
+            except Exception as error:  # noqa: BLE001 - a bug in dialplan: shown, not fatal
+                log.exception("internal error while checking %s", name)
+                found = [(None, _top_diagnostic(
+                    f"internal error in dialplan while checking this file: "
+                    f"{type(error).__name__}: {error} (please report it)", "internal"))]
+            else:
+                found = [(d, _to_lsp(d, name, uri, index)) for d in result.diagnostics]
+        checked = Checked(text, encoding, name, index, found)
+        self.checked[uri] = checked
+        return checked
+
+    def publish(self, uri: str, *, fresh: bool = False) -> None:
+        checked = self.check(uri, fresh=fresh)
+        self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
+            uri=uri, diagnostics=[d for _, d in checked.found],
+            version=self.document(uri).version))
+
+    def schedule(self, uri: str) -> None:
+        """Check after `debounce` seconds without another change."""
+        previous = self.pending.pop(uri, None)
+        if previous is not None:
+            previous.cancel()
+
+        async def later() -> None:
+            await asyncio.sleep(self.debounce)
+            self.pending.pop(uri, None)
+            if uri in self.workspace.text_documents:
+                self.publish(uri)
+
+        self.pending[uri] = asyncio.get_running_loop().create_task(later())
+
+
+# --- conversions -------------------------------------------------------------------------
+
+def _range(index: TextIndex, start: int, end: int) -> lsp.Range:
+    (line, character), (end_line, end_character) = index.position(start), index.position(end)
+    return lsp.Range(lsp.Position(line, character), lsp.Position(end_line, end_character))
+
+
+def _span_range(index: TextIndex, span) -> lsp.Range:
+    return _range(index, *index.span_offsets(span))
+
+
+def _message(diagnostic: Diagnostic) -> str:
+    """The message with its label and help, as `dialplan check` prints them."""
+    lines = [diagnostic.message]
+    if diagnostic.label:
+        lines.append(diagnostic.label)
+    if diagnostic.help:
+        lines.append(f"help: {diagnostic.help}")
+    return "\n".join(lines)
+
+
+def _to_lsp(diagnostic: Diagnostic, name: str, uri: str, index: TextIndex) -> lsp.Diagnostic:
+    severity = lsp.DiagnosticSeverity.Error if diagnostic.severity is Severity.ERROR \
+        else lsp.DiagnosticSeverity.Warning
+    message = _message(diagnostic)
+    if diagnostic.span.file == name:
+        where = _span_range(index, diagnostic.span)
+    else:  # about a value from elsewhere, e.g. the configuration's `from`
+        where = lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0))
+        message = f"{diagnostic.span.file}: {message}"
+    related = [lsp.DiagnosticRelatedInformation(
+        lsp.Location(uri, _span_range(index, r.span)), r.message)
+        for r in diagnostic.related if r.span.file == name]
+    return lsp.Diagnostic(
+        range=where, message=message, severity=severity, code=diagnostic.code,
+        source="dialplan", related_information=related or None,
+        tags=[lsp.DiagnosticTag.Unnecessary] if diagnostic.code in _UNNECESSARY else None)
+
+
+def _top_diagnostic(message: str, code: str) -> lsp.Diagnostic:
+    return lsp.Diagnostic(range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)),
+                          message=message, severity=lsp.DiagnosticSeverity.Error, code=code,
+                          source="dialplan")
+
+
+def _config_diagnostic(error: ConfigError) -> lsp.Diagnostic:
+    """A configuration `dialplan check` would refuse (exit 2): shown at the
+    top of the document, pointing at the place in the configuration file."""
+    found = error.diagnostic
+    span = found.span
+    message = f"{span.file}:{span.line}:{span.column}: {_message(found)}"
+    diagnostic = _top_diagnostic(message, found.code)
+    config_uri = from_fs_path(span.file)
+    if config_uri:
+        place = lsp.Range(lsp.Position(span.line - 1, span.column - 1),
+                          lsp.Position(span.end_line - 1, span.end_column - 1))
+        diagnostic.related_information = [lsp.DiagnosticRelatedInformation(
+            lsp.Location(config_uri, place), found.message)]
+    return diagnostic
+
+
+def _contains(outer: lsp.Range, position: lsp.Position) -> bool:
+    start, end = outer.start, outer.end
+    return (start.line, start.character) <= (position.line, position.character) <= \
+        (end.line, end.character)
+
+
+def _overlaps(a: lsp.Range, b: lsp.Range) -> bool:
+    return (a.start.line, a.start.character) <= (b.end.line, b.end.character) and \
+        (b.start.line, b.start.character) <= (a.end.line, a.end.character)
+
+
+# --- the server ----------------------------------------------------------------------------
+
+def create_server() -> DialplanServer:
+    server = DialplanServer()
+
+    @server.feature(lsp.INITIALIZE)
+    def initialize(params: lsp.InitializeParams) -> None:
+        options: Any = params.initialization_options or {}
+        if isinstance(options, dict):
+            if options.get("config"):
+                server.config_file = Path(options["config"]).expanduser()
+            if isinstance(options.get("debounce"), (int, float)):
+                server.debounce = max(0.0, float(options["debounce"]))
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(params: lsp.DidOpenTextDocumentParams) -> None:
+        server.publish(params.text_document.uri, fresh=True)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    async def did_change(params: lsp.DidChangeTextDocumentParams) -> None:
+        server.schedule(params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(params: lsp.DidSaveTextDocumentParams) -> None:
+        server.publish(params.text_document.uri, fresh=True)  # the configuration may have changed
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        task = server.pending.pop(uri, None)
+        if task is not None:
+            task.cancel()
+        server.checked.pop(uri, None)
+        server.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    @server.feature(lsp.TEXT_DOCUMENT_HOVER)
+    def on_hover(params: lsp.HoverParams) -> lsp.Hover | None:
+        uri = params.text_document.uri
+        checked = server.check(uri)
+        index = checked.index
+        offset = index.to_offset(params.position.line, params.position.character)
+        parts: list[str] = []
+        where: lsp.Range | None = None
+        found = hover(checked.text, offset)
+        if found is not None:
+            parts.append(found[0])
+            where = _range(index, found[1], found[2])
+        seen = set()
+        for diagnostic, published in checked.found:
+            code = published.code
+            if diagnostic is not None and code not in seen and \
+                    _contains(published.range, params.position):
+                seen.add(code)
+                explanation = explanation_markdown(str(code))
+                if explanation:
+                    parts.insert(0, explanation)
+                    where = where or published.range
+        if not parts:
+            return None
+        return lsp.Hover(contents=lsp.MarkupContent(lsp.MarkupKind.Markdown,
+                                                    "\n\n---\n\n".join(parts)),
+                         range=where)
+
+    @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
+                    lsp.CompletionOptions(trigger_characters=[" "]))
+    def on_completion(params: lsp.CompletionParams) -> lsp.CompletionList:
+        doc = server.document(params.text_document.uri)
+        index = TextIndex(doc.source, server.encoding)
+        offset = index.to_offset(params.position.line, params.position.character)
+        items = []
+        for item in complete(doc.source, offset):
+            items.append(lsp.CompletionItem(
+                label=item.label, kind=_COMPLETION_KINDS[item.kind], detail=item.detail,
+                documentation=lsp.MarkupContent(lsp.MarkupKind.Markdown, item.documentation)
+                if item.documentation else None,
+                sort_text=item.sort or None, filter_text=item.label,
+                text_edit=lsp.TextEdit(_range(index, item.start, item.end), item.insert)))
+        return lsp.CompletionList(is_incomplete=False, items=items)
+
+    @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
+                    lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]))
+    def on_code_action(params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+        only = params.context.only
+        if only and not any(lsp.CodeActionKind.QuickFix.value.startswith(kind)
+                            for kind in only):
+            return []
+        uri = params.text_document.uri
+        checked = server.check(uri)
+        actions = []
+        for diagnostic, published in checked.found:
+            if diagnostic is None or not diagnostic.fixes or \
+                    not _overlaps(published.range, params.range):
+                continue
+            for fix in diagnostic.fixes:
+                if fix.span.file != checked.name:
+                    continue  # a value from the configuration, not from this document
+                edit = lsp.TextEdit(_span_range(checked.index, fix.span), fix.replacement)
+                actions.append(lsp.CodeAction(
+                    title=f"Change to {fix.replacement}", kind=lsp.CodeActionKind.QuickFix,
+                    diagnostics=[published], is_preferred=len(diagnostic.fixes) == 1,
+                    edit=lsp.WorkspaceEdit(changes={uri: [edit]})))
+        return actions
+
+    @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
+    def on_formatting(params: lsp.DocumentFormattingParams) -> list[lsp.TextEdit] | None:
+        from .formatter import format_source
+
+        doc = server.document(params.text_document.uri)
+        text = doc.source
+        result = format_source(text, doc.path or params.text_document.uri)
+        if result.text is None:
+            return None  # syntax errors: left alone, as `dialplan fmt` leaves the file
+        if result.text == text:
+            return []
+        index = TextIndex(text, server.encoding)
+        return [lsp.TextEdit(_range(index, 0, len(text)), result.text)]
+
+    @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
+    def on_definition(params: lsp.DefinitionParams) -> lsp.Location | None:
+        """From `again` to the menu it asks again."""
+        uri = params.text_document.uri
+        doc = server.document(uri)
+        index = TextIndex(doc.source, server.encoding)
+        found = definition(doc.source, index.to_offset(params.position.line,
+                                                       params.position.character))
+        return lsp.Location(uri, _range(index, *found)) if found else None
+
+    @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    def on_symbols(params: lsp.DocumentSymbolParams) -> list[lsp.DocumentSymbol]:
+        doc = server.document(params.text_document.uri)
+        index = TextIndex(doc.source, server.encoding)
+
+        def convert(symbol) -> lsp.DocumentSymbol:
+            return lsp.DocumentSymbol(
+                name=symbol.name, detail=symbol.detail or None,
+                kind=_SYMBOL_KINDS["branch" if symbol.name in ("on", "otherwise", "timeout")
+                                   else "verb" if symbol.name in ("again", "handoff")
+                                   else symbol.kind],
+                range=_range(index, symbol.start, symbol.end),
+                selection_range=_range(index, symbol.name_start, symbol.name_end),
+                children=[convert(c) for c in symbol.children] or None)
+
+        return [convert(s) for s in symbols(doc.source)]
+
+    return server
+
+
+def main() -> None:
+    """Serve on standard input and output until the client says exit."""
+    create_server().start_io()
