@@ -136,8 +136,13 @@ def _format_options(command):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="dialplan")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Compile and check call scripts (.call files) for Routee's Voice API."""
+    # Whether to colour is decided where text is rendered (use_color: --color,
+    # FORCE_COLOR, NO_COLOR, a terminal); click must not strip what that
+    # decided, as it otherwise does whenever output is not a terminal.
+    ctx.color = True
 
 
 @main.command()

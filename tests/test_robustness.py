@@ -383,3 +383,23 @@ def test_installed_executable_binary_on_stdin(tmp_path):
     assert done.returncode == 1, output[:3000]
     assert "Traceback" not in output
     assert located_errors("<stdin>", output), output[:3000]
+
+
+def test_force_color_survives_a_pipe(tmp_path):
+    """FORCE_COLOR colours output even when it goes to a pipe (as in CI logs);
+    without it, piped output has no escape codes."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    exe = shutil.which("dialplan", path=os.path.dirname(sys.executable)) or "dialplan"
+    path = tmp_path / "bad.call"
+    path.write_text("sya\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR",
+                                                             "GITHUB_ACTIONS")}
+    plain = subprocess.run([exe, "check", str(path)], env=env, capture_output=True, text=True)
+    forced = subprocess.run([exe, "check", str(path)], env={**env, "FORCE_COLOR": "1"},
+                            capture_output=True, text=True)
+    assert "\x1b[" not in plain.stdout and "error[DP101]" in plain.stdout
+    assert "\x1b[1;31merror[DP101]" in forced.stdout
