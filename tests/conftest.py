@@ -95,3 +95,48 @@ def write_recipients(path: Path, count: int, *, bad: dict[int, str] | None = Non
 def files_containing(root: Path, needle: str) -> list[Path]:
     data = needle.encode()
     return [p for p in root.rglob("*") if p.is_file() and data in p.read_bytes()]
+
+
+class PrecommitRepo:
+    """A throwaway git repository of call scripts whose .pre-commit-config.yaml
+    points at this clone at HEAD: the real pre-commit tool then clones and
+    installs dialplan as it would for a user (so it runs committed code)."""
+
+    def __init__(self, root: Path, hook: str) -> None:
+        import shutil
+
+        tool = shutil.which("pre-commit", path=os.path.dirname(sys.executable)) or \
+            shutil.which("pre-commit")
+        assert tool, "pre-commit is part of the test extras: pip install '.[test]'"
+        self.tool = tool
+        self.path = root / "scripts"
+        self.path.mkdir()
+        self.env = {**os.environ, "PRE_COMMIT_HOME": str(root / "cache"), "NO_COLOR": "1"}
+        project = Path(__file__).resolve().parent.parent
+        self.git("init", "-q")
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, check=True,
+                             capture_output=True, text=True).stdout.strip()
+        self.write(".pre-commit-config.yaml",
+                   f"repos:\n  - repo: {project}\n    rev: {rev}\n    hooks:\n"
+                   f"      - id: {hook}\n")
+
+    def git(self, *args: str) -> None:
+        subprocess.run(["git", *args], cwd=self.path, check=True, capture_output=True)
+
+    def write(self, name: str, text: str) -> None:
+        (self.path / name).write_text(text)
+
+    def read(self, name: str) -> str:
+        return (self.path / name).read_text()
+
+    def run(self) -> subprocess.CompletedProcess:
+        """`pre-commit run --all-files` on everything written so far."""
+        self.git("add", ".")
+        return subprocess.run([self.tool, "run", "--all-files", "--color", "never"],
+                              cwd=self.path, env=self.env, capture_output=True, text=True,
+                              timeout=600)
+
+
+@pytest.fixture
+def precommit_repo(tmp_path):
+    return lambda hook: PrecommitRepo(tmp_path, hook)
