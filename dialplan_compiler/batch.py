@@ -21,10 +21,12 @@ MIN_FILES_PER_JOB = 8
 
 @dataclass(frozen=True)
 class Failure:
-    """A file whose check raised: a bug in dialplan, not in the file."""
+    """A file that could not be checked: unreadable (a usage problem), or
+    its check raised (a bug in dialplan, not in the file)."""
 
     name: str
     error: str
+    unreadable: bool = False
 
 
 def default_jobs() -> int:
@@ -50,7 +52,7 @@ def _check_one(item: tuple[str, str, bytes | None], config: Config) -> FileRepor
         return FileReport(name, data.decode("utf-8", "replace").removeprefix("\ufeff"),
                           tuple(result.diagnostics))
     except OSError as error:
-        return Failure(name, f"cannot read: {error.strerror}")
+        return Failure(name, f"cannot read: {error.strerror}", unreadable=True)
     except Exception as error:  # noqa: BLE001 - reported by the caller as an internal error
         return Failure(name, f"{type(error).__name__}: {error}")
 

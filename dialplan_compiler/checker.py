@@ -195,6 +195,9 @@ class Checker:
         self.settings: dict[str, _Setting] = {}
         #: The first statement of each setting, valid or not.
         self.declared: dict[str, Statement] = {}
+        #: Every statement name the file has at its top level, broken lines
+        #: included: a broken `from` still means the author gave a sender.
+        self.written = frozenset(s.name.text for s in module.statements)
         self.voice = _Voice(None, None, module.span)
         self.verbs: list = []
         self.first_verb: Statement | None = None
@@ -990,8 +993,7 @@ class Checker:
     # --- whole-plan rules ----------------------------------------------------------
 
     def _apply_overrides(self) -> None:
-        declared = {s.name.text for s in self.module.statements}
-        default = self.overrides.default_sender if "from" not in declared else None
+        default = self.overrides.default_sender if "from" not in self.written else None
         for name, statement in (("to", self.overrides.to),
                                 ("from", self.overrides.sender or default)):
             if statement is None:
@@ -1013,7 +1015,7 @@ class Checker:
                 related=[Related(plan_url.statement.span, "the plan is hosted here")],
                 help="remove the verbs, or remove `plan url` to send them inline"))
         elif plan_url is None and self.first_verb is None and not self.unrecognized and \
-                "plan" not in {s.name.text for s in self.module.statements}:
+                "plan" not in self.written:
             at = self.module.statements[0].span if self.module.statements else \
                 Span(self.module.span.file, 1, 1, 1, 2, 0, 1)
             self.report(rules.PLAN_SHAPE(
@@ -1118,8 +1120,7 @@ class Checker:
         own_sender = found.get("from")
         if own_sender is None and "from" not in spans:
             if sender is None:
-                if "from-invalid" not in self.settings and "from" not in {
-                        s.name.text for s in self.module.statements}:
+                if "from-invalid" not in self.settings and "from" not in self.written:
                     self.report(rules.NO_SENDER(
                         pending.statement.name.span, "`dial` has no `from`, and the script has none",
                         help="add `from +302101234567` to the dial, or a `from` line at the top"))

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import click
 
 from . import __version__
+
+if TYPE_CHECKING:  # imported where used: pathlib is not on the path of a check
+    from pathlib import Path
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 FORMATS = ("text", "concise", "json", "sarif", "github")
@@ -168,7 +171,7 @@ def check(paths: tuple[str, ...], output_format: str | None, max_errors: int | N
     items = [(path, _display_name(path), _read(path) if path == "-" else None) for path in files]
     reports = check_files(items, config, jobs=jobs)
     for failure in (r for r in reports if isinstance(r, Failure)):
-        if failure.error.startswith("cannot read"):
+        if failure.unreadable:
             raise click.UsageError(f"{failure.name}: {failure.error}")
         raise InternalError(f"internal error while checking {failure.name}: {failure.error}")
     _emit_reports(reports, output_format or _default_format(), color,
