@@ -3,9 +3,8 @@ placeholder beeps (tones.placeholder) and a note saying why when not.
 
 A preview reads only what is on this machine: a local path (or file: URL),
 or an http(s) URL on 127.0.0.1, ::1 or localhost, e.g. a development server
-for the call's audio. Any other host is never contacted, because a preview
-must not fetch from (or reveal the call to) the outside world, and the
-file Routee will play there may not be the one published yet.
+for the call's audio. Any other host is never contacted: a preview works
+offline, and asking a server for a call's files tells it about the call.
 """
 
 from __future__ import annotations
@@ -76,10 +75,6 @@ def _read(source: str | os.PathLike) -> bytes:
     parts = urlsplit(source)
     scheme = parts.scheme.lower()
     if scheme in ("http", "https"):
-        host = (parts.hostname or "").lower()
-        if host not in LOCAL_HOSTS:
-            raise _Unreadable(f"{host or 'no host'} is not this machine, and a preview fetches "
-                              f"only local files and 127.0.0.1/localhost URLs")
         return _fetch(source)
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
@@ -106,12 +101,23 @@ def _fetch(url: str) -> bytes:
     # Imported here: most previews play no URL, and httpx is slow to import.
     import httpx
 
+    # The host is read by the parser the request is sent with, so that the
+    # host checked is the host asked, however odd the URL (user info,
+    # backslashes) that two parsers might read differently.
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as error:
+        raise _Unreadable(f"it is not a URL that can be fetched ({error})") from None
+    host = parsed.host.lower()
+    if host not in LOCAL_HOSTS:
+        raise _Unreadable(f"{host or 'no host'} is not this machine, and a preview fetches "
+                          f"only local files and 127.0.0.1/localhost URLs")
     try:
         # trust_env=False: a proxy from the environment would carry the
         # request off this machine. No redirects: one could point anywhere.
         with httpx.Client(timeout=FETCH_TIMEOUT, trust_env=False,
                           follow_redirects=False) as client:
-            with client.stream("GET", url) as response:
+            with client.stream("GET", parsed) as response:
                 if response.status_code != 200:
                     raise _Unreadable(f"the server answered {response.status_code} "
                                       f"{response.reason_phrase}".rstrip())

@@ -127,8 +127,12 @@ def voice(language: str, gender: str | None = None) -> str:
 def synthesize(text: str, language: str, gender: str | None = None) -> array:
     """`text` spoken in `language` (one of Routee's, e.g. "en-GB") and
     `gender` ("male", "female" or None for the voice's own), as mono 16-bit
-    samples at PREVIEW_RATE. Same text, same samples: a preview repeats its
-    prompts, so recent ones are kept."""
+    samples at PREVIEW_RATE.
+
+    The last 256 utterances are kept: a preview repeats its prompts, and a
+    prompt then sounds the same each time. (espeak-ng's pitch flutter runs
+    on from one utterance to the next, a counter it never resets, so a text
+    synthesised afresh can come out a few samples longer or shorter.)"""
     _check(language, gender)
     samples = array("h")
     samples.frombytes(_spoken(text, language, gender))
