@@ -16,7 +16,6 @@ import wave
 from array import array
 from dataclasses import dataclass
 from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from .pcm import PREVIEW_RATE, mix_down, resample, to_int16
 from .tones import placeholder
@@ -79,6 +78,9 @@ def _read(source: str | os.PathLike) -> bytes:
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
             raise _Unreadable(f"a file: URL on {parts.netloc} is not on this machine")
+        # Imported here: urllib.request brings in http.client and email.
+        from urllib.request import url2pathname
+
         return _read_file(url2pathname(parts.path))
     # No scheme, or a Windows drive letter, is a path.
     if scheme == "" or (len(scheme) == 1 and os.name == "nt"):

@@ -43,11 +43,12 @@ class Rendered:
 
     @property
     def notes(self) -> tuple[str, ...]:
-        """What the listener should know: each placeholder and why."""
-        return tuple(p.note for p in self.placements if p.note)
+        """What the listener should know: each placeholder and why, once
+        (the placements keep a note each)."""
+        return tuple(dict.fromkeys(p.note for p in self.placements if p.note))
 
 
-def _audio(segment: Segment) -> tuple[array, str | None]:
+def _audio(segment: Segment, played: dict) -> tuple[array, str | None]:
     if isinstance(segment, Silence):
         return silence(segment.seconds), None
     if isinstance(segment, Keys):
@@ -55,7 +56,11 @@ def _audio(segment: Segment) -> tuple[array, str | None]:
     if isinstance(segment, Ringback):
         return tones.ringback(segment.seconds), None
     if isinstance(segment, Play):
-        loaded = play.load(segment.source)
+        # Read once per rendering: a menu that loops plays the same file again.
+        key = os.fspath(segment.source)
+        if key not in played:
+            played[key] = play.load(segment.source)
+        loaded = played[key]
         return loaded.samples * segment.times, loaded.note
     if isinstance(segment, Speech):
         # Imported here: it raises AudioUnavailable without the audio extra,
@@ -71,8 +76,9 @@ def render(segments: Iterable[Segment]) -> Rendered:
     if there is speech and the audio extra is not installed."""
     samples = array("h")
     placements = []
+    played: dict[str, play.Loaded] = {}
     for segment in segments:
-        audio, note = _audio(segment)
+        audio, note = _audio(segment, played)
         placements.append(Placement(segment, len(samples), len(audio), note))
         samples += audio
     return Rendered(samples, tuple(placements))

@@ -132,6 +132,20 @@ def test_a_wav_on_127_0_0_1_is_fetched(server, stereo_8k):
     assert rendered.samples == render([Play(stereo_8k)]).samples
 
 
+def test_a_file_played_again_in_one_rendering_is_fetched_once(server, stereo_8k):
+    url = f"{server.url}/audio/prompt.wav"
+    server.routes["/audio/prompt.wav"] = (200, {}, stereo_8k.read_bytes())
+    rendered = render([Play(url), Play(url, times=2)])
+    assert server.requests == ["/audio/prompt.wav"]
+    assert rendered.samples == render([Play(stereo_8k, times=3)]).samples
+
+
+def test_a_placeholder_heard_twice_is_told_once(tmp_path):
+    rendered = render([Play(tmp_path / "gone.wav"), Play(tmp_path / "gone.wav")])
+    assert len(rendered.notes) == 1
+    assert all(p.note for p in rendered.placements)
+
+
 def test_an_error_from_the_local_server_is_the_placeholder(server):
     assert_placeholder(render([Play(f"{server.url}/missing.wav")]), "answered 404")
 
