@@ -28,9 +28,9 @@ __all__ = ["AudioUnavailable", "GENDERS", "Keys", "PREVIEW_RATE", "Placement", "
 def speech_seconds(text: str, language: str, gender: str | None = None) -> float:
     """How long espeak-ng takes to say `text` in `language` and `gender`, in
     seconds: an estimate of a SAY's length (Routee's voices pace differently).
-    Measured by synthesising it, and the speech is kept, so a render() of the
-    same text that follows is exactly this long. Raises AudioUnavailable
-    without the audio extra."""
+    Measured by synthesising it; the speech is kept (the last 256 texts), so
+    a render() of the same text that follows is exactly this long. Raises
+    AudioUnavailable without the audio extra."""
     from .speech import seconds
 
     return seconds(text, language, gender)
