@@ -108,3 +108,11 @@ def test_a_segment_that_cannot_be_heard_is_refused_when_made(make):
 def test_something_else_is_not_a_segment():
     with pytest.raises(TypeError):
         render(["Hello"])
+
+
+def test_the_package_example_is_right():
+    import doctest
+
+    import dialplan_compiler.audio
+
+    assert doctest.testmod(dialplan_compiler.audio).failed == 0
