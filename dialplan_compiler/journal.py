@@ -30,8 +30,9 @@ Two runs never send the same row, by two guards of their own:
   for the life of the `Journal`. A symlink or a relative path leads to the
   same file and the same lock, and there is no lock file beside it to
   delete. (A journal with hard links is refused: SQLite keeps a -wal per
-  name, so two names would be two journals of one file.) The kernel drops the lock when a run dies, even
-  to SIGKILL. A second run is refused with the journal's name.
+  name, so two names would be two journals of one file.) The kernel drops
+  the lock when a run dies, even to SIGKILL. A second run is refused with
+  the journal's name.
 - Each row is claimed, not just written: `claim` re-reads the row and marks
   it `pending` in one write transaction (BEGIN IMMEDIATE), and only a row
   that may be sent is claimed. So even two runs that did share a journal
@@ -121,7 +122,7 @@ class Journal:
             _check_ours(self._fd, self.path, self.real_path)  # reads only: a stranger is untouched
             # Private before SQLite opens it: the -wal and -shm files it
             # creates copy the database's mode.
-            os.fchmod(self._fd, 0o600)
+            os.chmod(self.real_path, 0o600)
             for side in _side_files(self.real_path):
                 os.chmod(side, 0o600)                  # left by a run that died
             self._db = sqlite3.connect(str(self.real_path), isolation_level=None, timeout=10)
@@ -150,7 +151,7 @@ class Journal:
             raise JournalError(f"{self.path}: SQLite cannot use WAL mode here ({mode})")
         db.execute("PRAGMA synchronous=FULL")
         self._synchronous = "FULL"
-        if app_id == APPLICATION_ID:
+        if app_id == APPLICATION_ID and "meta" in tables:
             found = self.get_meta("format")
             if found is not None and (not found.isdigit() or int(found) > FORMAT):
                 raise JournalError(f"{self.path} is a journal of a newer dialplan (format "
@@ -372,7 +373,8 @@ def _check_ours(fd: int, path: Path, real: Path) -> None:
     (SQLite could write to it). An empty file is a new journal."""
     if os.fstat(fd).st_size == 0:
         return
-    header = os.pread(fd, 100, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    header = os.read(fd, 100)
     if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
         raise JournalError(f"{path} is not a dialplan campaign journal (it is not an SQLite "
                            "database); it was left untouched: give --journal a new file")
