@@ -32,7 +32,7 @@ from typing import IO, Any, Callable, Iterable
 
 from .client import (REDACTED, ApiError, AuthError, MaybeSent, NotSent, RouteeClient,
                      status_name)
-from .journal import Entry, Journal
+from .journal import Entry, Journal, may_send
 
 FINAL_STATUSES = ("Completed", "Busy", "NoAnswer", "Failed", "Unsent", "Terminated")
 NOT_SENT = "not sent"
@@ -428,6 +428,9 @@ class CampaignResult:
     recipients: list[Recipient]
     entries: dict[str, Entry]
     stopped: str | None = None       # why the run ended early, if it did
+    #: The run stopped because Routee refused the credentials: the user must
+    #: fix them (a usage problem, as for a single call), not just re-run.
+    credentials_refused: bool = False
 
     def state_of(self, recipient: Recipient) -> str:
         entry = self.entries.get(recipient.key)
@@ -461,14 +464,10 @@ class Campaign:
         self._rng = random.Random()
 
     def to_do(self) -> list[Recipient]:
+        """The rows to send, as the journal reads now. Each is read again,
+        and claimed, just before it is sent (`Journal.claim`)."""
         entries = self.journal.entries()
-        todo = []
-        for recipient in self.recipients:
-            entry = entries.get(recipient.key)
-            if entry is None or (entry.state == "failed" and entry.retryable) or \
-                    (entry.state == "unknown" and self.retry_unknown):
-                todo.append(recipient)
-        return todo
+        return [r for r in self.recipients if may_send(entries.get(r.key), self.retry_unknown)]
 
     def resume(self) -> None:
         """Settle what an earlier run left, and pace the first request after it."""
@@ -486,7 +485,7 @@ class Campaign:
         todo = self.to_do()
         if self.progress:
             self.progress.total = len(todo)
-        stopped = None
+        stopped, refused = None, False
         for recipient in todo:
             if self.stopper.requested:
                 stopped = "stopped by the user"
@@ -497,18 +496,26 @@ class Campaign:
                 stopped = "stopped by the user"
                 break
             except AuthError as error:
-                stopped = f"Routee refused the credentials: {error.developer_message}"
+                stopped, refused = error.developer_message, True
                 break
             except GaveUp as error:
                 stopped = f"cannot reach Routee: {error}"
                 break
         if self.progress:
             self.progress.finish()
-        return CampaignResult(self.recipients, self.journal.entries(), stopped)
+        return CampaignResult(self.recipients, self.journal.entries(), stopped, refused)
 
     def _call(self, recipient: Recipient) -> None:
-        previous = self.journal.get(recipient.key)
-        self.journal.mark_pending(recipient.key, recipient.row)
+        claimed, previous = self.journal.claim(recipient.key, recipient.row,
+                                               retry_unknown=self.retry_unknown)
+        if not claimed:
+            # Settled since the to-do list was read: sending it could ring twice.
+            state = previous.state if previous else "gone"
+            self._note(f"row {recipient.row} {recipient.key}: already {state} in the journal; "
+                       "not sent")
+            if self.progress:
+                self.progress.total -= 1
+            return
         retries = 0
 
         def on_retry(attempt: int, delay: float, reason: str) -> None:

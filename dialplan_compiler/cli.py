@@ -327,6 +327,46 @@ def explain(code: str) -> None:
 
 # --- placing calls -----------------------------------------------------------------------
 
+#: The ranges `dialplan call` accepts (docs/calls.md): beyond them a value
+#: is a typo, and would overflow a sleep or a timer deep inside the run.
+RATE_RANGE = (0.001, 100.0)          # requests per second; Routee allows 1
+TIMEOUT_RANGE = (0.001, 3600.0)      # seconds to wait for an answer
+BACKOFF_RANGE = (0.0, 60.0)          # seconds; retries never wait longer than 60 s anyway
+
+
+class _Bounded(click.ParamType):
+    """A finite number within [low, high]: `nan`, `inf` and `1e308` are
+    refused with a usage error naming the option, not a traceback later."""
+
+    name = "number"
+
+    def __init__(self, low: float, high: float) -> None:
+        self.low, self.high = low, high
+
+    def convert(self, value, param, ctx):
+        import math
+
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number) or not self.low <= number <= self.high:
+            self.fail(f"{value!r} is not a number from {self.low:g} to {self.high:g}", param,
+                      ctx)
+        return number
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return f"[{self.low:g}-{self.high:g}]"
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Whether two names lead to one file (through symlinks, `..`, hard links)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one does not exist (yet): compare where they would be
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
 @main.command(name="call")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--to", "to", metavar="RECIPIENT",
@@ -340,9 +380,9 @@ def explain(code: str) -> None:
               help="Print the exact HTTP request(s), token redacted, and send nothing.")
 @click.option("--wait", is_flag=True,
               help="Follow the call to its end; exit 0 only if it ends Completed.")
-@click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=1.0,
+@click.option("--rate", type=_Bounded(*RATE_RANGE), default=1.0,
               show_default=True, help="At most this many requests in any one second "
-                                      "(Routee allows 1).")
+                                      "(Routee allows 1; at most 100).")
 @click.option("--journal", "journal_path", type=click.Path(dir_okay=False),
               help="The campaign's journal (default: RECIPIENTS.journal.sqlite beside the CSV).")
 @click.option("--retry-unknown", is_flag=True,
@@ -355,10 +395,12 @@ def explain(code: str) -> None:
               help="Base URL of the token endpoint (default https://auth.routee.net).")
 @click.option("--cache-token", is_flag=True,
               help="Keep the access token on disk between runs (user's cache dir, mode 0600).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0,
-              show_default=True, help="Seconds to wait for Routee's answer to a request.")
-@click.option("--backoff", type=click.FloatRange(min=0), default=1.0, show_default=True,
-              help="Seconds before the first retry; doubled for each next one, with jitter.")
+@click.option("--timeout", type=_Bounded(*TIMEOUT_RANGE), default=30.0,
+              show_default=True, help="Seconds to wait for Routee's answer to a request "
+                                      "(at most 3600).")
+@click.option("--backoff", type=_Bounded(*BACKOFF_RANGE), default=1.0, show_default=True,
+              help="Seconds before the first retry; doubled for each next one, with jitter "
+                   "(at most 60).")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
               help="Configuration file.")
 @click.option("--color", type=click.Choice(("auto", "always", "never")), default="auto",
@@ -387,16 +429,18 @@ def call_command(path: str, to: str | None, recipients: str | None, variables: t
     from .compiler import check_source, compile_source, decode_source
     from .diagnostics import FileReport
     from .journal import Journal, JournalError
+    from .redact import Redactor
     from .render import TextRenderer, summary, use_color
+
+    # The one redactor of the run: told the secret once it is loaded, and
+    # each token by the client as it gets one; everything shown passes it.
+    redact = Redactor()
 
     def fail(message: str, code: int = EXIT_FINDINGS) -> None:
         click.echo(f"dialplan: {redact(message)}", err=True)
         sys.exit(code)
 
     credentials = None
-
-    def redact(text: str) -> str:
-        return credentials.redact(text) if credentials else text
 
     if (to is None) == (recipients is None):
         raise click.UsageError("give one of --to RECIPIENT (one call) and --recipients FILE.csv "
@@ -406,6 +450,20 @@ def call_command(path: str, to: str | None, recipients: str | None, variables: t
     if to and (journal_path or retry_unknown or report_path):
         raise click.UsageError("--journal, --retry-unknown and --report are for campaigns "
                                "(--recipients)")
+    if recipients:
+        # What is written must not be what is read: a report over the CSV or
+        # the script would replace it, and a journal there would be refused
+        # only after every row was compiled. Checked before anything is sent.
+        journal_name = journal_path or str(default_journal(Path(recipients)))
+        inputs = [("--recipients", recipients)] + ([("the script", path)] if path != "-" else [])
+        outputs = [("--journal", journal_name)] + ([("--report", report_path)]
+                                                   if report_path else [])
+        for out_name, out_path in outputs:
+            for in_name, in_path in inputs + [o for o in outputs if o[0] != out_name]:
+                if _same_file(out_path, in_path):
+                    raise click.UsageError(f"{out_name} {out_path} is the same file as "
+                                           f"{in_name} {in_path}: it would be overwritten; "
+                                           f"choose another {out_name} file")
     config = _load_config(config_path)
     values = _parse_vars(variables)
     data = _read(path)
@@ -475,6 +533,8 @@ def call_command(path: str, to: str | None, recipients: str | None, variables: t
                     click.echo(format_request(client.build_call_request(payload)), nl=False)
             return
         credentials = load_credentials()
+        for secret in credentials.secrets():
+            redact.add(secret)
     except ConfigurationError as error:
         fail(str(error), EXIT_USAGE)
 
@@ -556,6 +616,10 @@ def call_command(path: str, to: str | None, recipients: str | None, variables: t
                     write_report(Path(report_path), result)
                 except OSError as error:
                     fail(f"cannot write {report_path}: {error.strerror}", EXIT_USAGE)
+            if result.credentials_refused:
+                # As for a single call: the user must fix the credentials (exit 2).
+                fail(f"{result.stopped}; fix the credentials, then run the same command "
+                     "again to go on", EXIT_USAGE)
             if result.stopped:
                 fail(f"{result.stopped}; run the same command again to go on")
             if not result.complete:
@@ -563,7 +627,7 @@ def call_command(path: str, to: str | None, recipients: str | None, variables: t
 
     try:
         with stopper, RouteeClient(credentials, token_cache=cache, wait=stopper.wait,
-                                   **client_options) as client:
+                                   redactor=redact, **client_options) as client:
             (run_single if to is not None else run_campaign)(client)
     except ConfigurationError as error:
         fail(str(error), EXIT_USAGE)

@@ -7,8 +7,10 @@
 What it guarantees, and why:
 
 - The application secret comes from the environment or a private file
-  (`load_credentials`), never from a command-line flag, and every message
-  this module builds passes through `Credentials.redact`.
+  (`load_credentials`), never from a command-line flag. The client's
+  `Redactor` (`redact.py`) knows the secret, the Basic-auth pair and every
+  token it is issued; every answer from Routee (each field, keys and error
+  codes included) and every message this module builds pass through it.
 - A token is fetched with `POST {auth_url}/oauth/token` (HTTP Basic auth,
   `grant_type=client_credentials`) and kept for its lifetime: in memory, or
   on disk with mode 0600 when the caller passes a `TokenCache`. Any 401 or
@@ -45,6 +47,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from . import __version__
+from .redact import REDACTED, Redactor
 
 API_URL = "https://connect.routee.net"
 AUTH_URL = "https://auth.routee.net"
@@ -53,7 +56,6 @@ CONVERSATION_PATH = "/voice/conversation"
 ID_VARIABLE = "ROUTEE_APPLICATION_ID"
 SECRET_VARIABLE = "ROUTEE_APPLICATION_SECRET"
 USER_AGENT = f"dialplan/{__version__}"
-REDACTED = "<redacted>"
 
 
 # --- errors ------------------------------------------------------------------------------
@@ -120,16 +122,10 @@ class Credentials:
     def __repr__(self) -> str:
         return f"Credentials(application_id={self.application_id!r}, secret={REDACTED!r})"
 
-    def redact(self, text: str) -> str:
-        """`text` with the secret (and its Basic-auth encodings) replaced."""
-        import base64
-
-        secrets = {self.secret,
-                   base64.b64encode(f"{self.application_id}:{self.secret}".encode()).decode(),
-                   quote(self.secret, safe="")}
-        for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-            text = text.replace(secret, REDACTED)
-        return text
+    def secrets(self) -> tuple[str, str]:
+        """What must never be shown: the secret, and the `id:secret` pair
+        whose base64 is the Basic-auth header."""
+        return self.secret, f"{self.application_id}:{self.secret}"
 
 
 def config_dir() -> Path:
@@ -392,8 +388,15 @@ class RouteeClient:
     def __init__(self, credentials: Credentials | None, *, api_url: str = API_URL,
                  auth_url: str = AUTH_URL, timeouts: Timeouts = Timeouts(),
                  limiter: RateLimiter | None = None, token_cache: TokenCache | None = None,
-                 wait: Callable[[float], Any] | None = None) -> None:
+                 wait: Callable[[float], Any] | None = None,
+                 redactor: Redactor | None = None) -> None:
         self.credentials = credentials
+        # Shared with the caller (the CLI passes its own), so that what it
+        # prints is cleaned of the tokens this client learns too.
+        self.redactor = redactor if redactor is not None else Redactor()
+        if credentials is not None:
+            for secret in credentials.secrets():
+                self.redactor.add(secret)
         self.api_url = check_base_url(api_url, "--api-url")
         self.auth_url = check_base_url(auth_url, "--auth-url")
         self.limiter = limiter or RateLimiter(1.0)
@@ -418,9 +421,7 @@ class RouteeClient:
         self._http.close()
 
     def redact(self, text: str) -> str:
-        if self._token is not None:
-            text = text.replace(self._token.value, REDACTED)
-        return self.credentials.redact(text) if self.credentials else text
+        return self.redactor.text(text)
 
     # --- tokens -------------------------------------------------------------------
 
@@ -438,6 +439,7 @@ class RouteeClient:
         if self.token_cache and not renew:
             cached = self.token_cache.load(self.auth_url, self.credentials.application_id)
             if cached is not None:
+                self.redactor.add(cached.value)
                 self._token = cached
                 return cached.value
         self._token = self._fetch_token()
@@ -471,6 +473,7 @@ class RouteeClient:
             raise NotSent(f"the token endpoint {url} answered without an access_token") from None
         if not isinstance(value, str) or not value:
             raise NotSent(f"the token endpoint {url} answered without an access_token")
+        self.redactor.add(value)  # before anything could echo it
         # Renew a little early, so a token does not lapse in the middle of a request.
         margin = min(60.0, lifetime * 0.1)
         return Token(value, time.time() + max(0.0, lifetime - margin))
@@ -487,7 +490,7 @@ class RouteeClient:
         """POST /voice/conversation. Raises NotSent, MaybeSent or ApiError."""
         response = self._send(lambda token: self.build_call_request(payload, token))
         try:
-            answer = response.json()
+            answer = self.redactor.value(response.json())
             tracking_id = answer.get("trackingId") or answer.get("conversationTrackingId")
         except (ValueError, AttributeError):
             answer, tracking_id = {}, None
@@ -501,7 +504,7 @@ class RouteeClient:
         response = self._send(lambda token: self._http.build_request(
             "GET", url, headers={"Authorization": f"Bearer {token}"}))
         try:
-            answer = response.json()
+            answer = self.redactor.value(response.json())
         except ValueError:
             raise MaybeSent("Routee's answer about the conversation was not JSON") from None
         if not isinstance(answer, dict):
@@ -551,13 +554,19 @@ class RouteeClient:
         except ValueError:
             data = None
         if isinstance(data, dict):
+            # Every field of the answer, keys included: a server may echo a
+            # credential anywhere, and all of it is printed and stored.
+            data = self.redactor.value(data)
             code = str(data["code"]) if data.get("code") is not None else None
             message = str(data.get("developerMessage") or data.get("error_description")
                           or data.get("message") or "")
             if isinstance(data.get("properties"), dict):
-                properties = {str(k): self.redact(str(v)) for k, v in data["properties"].items()}
+                properties = {str(k): str(v) for k, v in data["properties"].items()}
         if not message:
             message = response.reason_phrase or "error"
+        # A code or value that was not a string is checked again as the text shown.
+        code = self.redact(code) if code is not None else None
+        properties = {self.redact(k): self.redact(v) for k, v in properties.items()}
         return ApiError(response.status_code, code, self.redact(message), properties,
                         parse_retry_after(response.headers.get("Retry-After")))
 

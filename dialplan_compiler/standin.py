@@ -163,6 +163,8 @@ class RequestRecord:
     fault: str | None
     status: int | None
     tracking_id: str | None = None
+    #: For POST /voice/conversation: whom the body asked to call, if it could be read.
+    recipient: str | None = None
 
 
 def timeline_for(progress: tuple[tuple[str, float], ...], outcome: str) -> tuple[tuple[str, float], ...]:
@@ -278,6 +280,12 @@ class Standin:
                 first += 1
             most = max(most, last - first + 1)
         return most
+
+    def posts_per_recipient(self) -> Counter:
+        """How many POST /voice/conversation asked for each recipient,
+        whatever became of them (refused, failed, dropped after reading)."""
+        return Counter(r.recipient for r in self.conversation_requests()
+                       if r.recipient is not None)
 
     def faults_seen(self) -> Counter:
         return Counter(r.fault for r in self.conversation_requests())
@@ -419,6 +427,16 @@ class Standin:
         return None
 
 
+def _recipient_of(body: bytes) -> str | None:
+    """The recipient a call body names, as `Standin.calls` records it."""
+    try:
+        to = json.loads(body)["to"]
+        return to.get("phone") or (f"sip:{to['sip']}" if "sip" in to
+                                   else f"viber:{to['viber']}")
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def _error(status: int, number: int, message: str,
            properties: dict[str, str] | None = None) -> dict[str, Any]:
     """Routee's error shape: the code is the HTTP status, the module (013 is
@@ -461,6 +479,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     _fault: str | None = None
     _arrived: float = 0.0
+    _recipient: str | None = None
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
         pass  # the stand-in keeps its own log (`requests`)
@@ -479,6 +498,7 @@ class _Handler(BaseHTTPRequestHandler):
         standin = self.server.standin
         self._arrived = time.monotonic()
         self._fault = None
+        self._recipient = None
         if head.startswith(b"POST " + CONVERSATION_PATH.encode()):
             with standin.lock:
                 self._fault = standin.faults.draw()
@@ -524,7 +544,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _log(self, status: int | None, tracking_id: str | None = None) -> None:
         self.server.standin._record(RequestRecord(self._arrived, self.command,
                                                   self.path.split("?")[0], self._fault, status,
-                                                  tracking_id))
+                                                  tracking_id, self._recipient))
 
     def _answer(self, status: int, answer: dict[str, Any],
                 headers: dict[str, str] | None = None, tracking_id: str | None = None) -> None:
@@ -545,6 +565,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path != CONVERSATION_PATH:
             self._answer(404, _error(404, 0, f"no such resource: {path}"))
             return
+        self._recipient = _recipient_of(body)
         if not standin._authorize(self.headers.get("Authorization")):
             self._answer(401, _error(401, 0, "Unauthorized: the access token is invalid or "
                                              "has expired"))

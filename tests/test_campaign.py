@@ -427,3 +427,49 @@ def test_backoff_grows_with_jitter_and_honours_retry_after():
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(set(delays)) > 1                                  # jitter
     assert policy.delay(1, retry_after=30.0, rng=rng) == 30.0
+
+
+@pytest.mark.parametrize("extra", [
+    ["--report", "people.csv"],
+    ["--report", "alias.csv"],                      # a symlink to it
+    ["--report", "sub/../people.csv"],
+    ["--journal", "people.csv"],
+    ["--report", "hello.call"],                     # the script
+    ["--journal", "hello.call"],
+    ["--report", "people.csv.journal.sqlite"],      # the default journal, not there yet
+    ["--journal", "run.sqlite", "--report", "run.sqlite"],
+])
+def test_an_output_that_is_an_input_is_refused_before_any_call(tmp_path, standin, routee_env,
+                                                                monkeypatch, extra):
+    server = standin()
+    monkeypatch.chdir(tmp_path)
+    write_script(tmp_path / "hello.call")
+    write_recipients(tmp_path / "people.csv", 3)
+    (tmp_path / "alias.csv").symlink_to("people.csv")
+    (tmp_path / "sub").mkdir()
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    result = run("call", "hello.call", "--recipients", "people.csv", *extra, *urls(server))
+    assert result.exit_code == 2, result.output
+    assert "is the same file as" in result.stderr and "would be overwritten" in result.stderr
+    assert extra[0] in result.stderr
+    assert server.requests == []
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+
+
+@pytest.mark.parametrize("options", [{"credentials": {APP_ID: "not-this-one"}},  # token: 401
+                                     {"token_lifetime": 0.0}])  # every token refused at once
+def test_refused_credentials_stop_a_campaign_with_exit_2_as_for_one_call(tmp_path, standin,
+                                                                        routee_env, options):
+    server = standin(**options)
+    script = write_script(tmp_path / "hello.call")
+    people = write_recipients(tmp_path / "people.csv", 3)
+    single = run("call", script, "--to", phone(0), "--var", "name=M", *urls(server))
+    campaign = run("call", script, "--recipients", people, *urls(server))
+    assert (single.exit_code, campaign.exit_code) == (2, 2), campaign.output
+    message = single.stderr.strip().splitlines()[-1]
+    assert message.startswith("dialplan: Routee refused")
+    assert message in campaign.stderr                # the same words, then how to go on
+    assert "fix the credentials" in campaign.stderr
+    assert all(r.status == 401 for r in server.conversation_requests())
+    assert server.calls == {}
+    assert journal_entries(tmp_path / "people.csv.journal.sqlite") == {}

@@ -17,6 +17,7 @@ from dialplan_compiler.client import (REDACTED, ApiError, AuthError, Configurati
                                       Credentials, MaybeSent, NotSent, RateLimiter,
                                       RouteeClient, Timeouts, TokenCache, check_base_url,
                                       load_credentials, parse_retry_after)
+from dialplan_compiler.redact import Redactor
 from dialplan_compiler.standin import Faults
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,7 +76,7 @@ def test_the_secret_is_redacted_in_every_encoding():
     import base64
 
     basic = base64.b64encode(f"{APP_ID}:{SECRET}".encode()).decode()
-    text = CREDENTIALS.redact(f"a {SECRET} b Basic {basic}")
+    text = Redactor(CREDENTIALS.secrets()).text(f"a {SECRET} b Basic {basic}")
     assert SECRET not in text and basic not in text and REDACTED in text
 
 
@@ -388,3 +389,33 @@ def test_the_secret_is_in_no_output_or_file(standin, routee_env, script, tmp_pat
     assert any((tmp_path / "cache").rglob("token-*.json"))
     assert not any(SECRET in text for text in outputs)
     assert files_containing(tmp_path, SECRET) == []
+
+
+@pytest.mark.parametrize("option,value", [
+    ("--rate", "nan"), ("--rate", "inf"), ("--rate", "-inf"), ("--rate", "1e308"),
+    ("--rate", "1e-300"), ("--rate", "0"), ("--rate", "101"), ("--rate", "fast"),
+    ("--timeout", "nan"), ("--timeout", "inf"), ("--timeout", "1e308"), ("--timeout", "0"),
+    ("--timeout", "3601"), ("--backoff", "nan"), ("--backoff", "inf"), ("--backoff", "-1"),
+])
+@pytest.mark.parametrize("target", ["--to", "--recipients"])
+def test_numbers_that_are_not_finite_or_in_range_are_usage_errors(standin, routee_env, script,
+                                                                  tmp_path, option, value,
+                                                                  target):
+    server = standin()
+    people = tmp_path / "people.csv"
+    people.write_text("to\n+306911111111\n")
+    where = ["+306911111111"] if target == "--to" else [people]
+    result = run("call", script, target, *where, "--var", "name=M", option, value,
+                 *urls(server))
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}'" in result.stderr
+    assert "Traceback" not in result.output
+    assert server.requests == []
+
+
+def test_the_ends_of_the_ranges_are_accepted(standin, routee_env, script):
+    server = standin()
+    result = run("call", script, "--to", "+306911111111", "--var", "name=M", "--rate", "100",
+                 "--timeout", "3600", "--backoff", "0", *urls(server))
+    assert result.exit_code == 0, result.output
+    assert len(server.calls) == 1
