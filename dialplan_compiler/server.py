@@ -198,6 +198,12 @@ def timed_h11_protocol(request_timeout: float) -> type:
             self._disarm()
             super().connection_lost(exc)
 
+        def _should_upgrade(self) -> bool:
+            # No WebSocket routes: an Upgrade header is answered as plain HTTP,
+            # without uvicorn's two warnings a line each, which advise
+            # installing a WebSocket library.
+            return False
+
         def _arm(self) -> None:
             if self._deadline is None:
                 self._deadline = self.loop.call_later(request_timeout, self._expire)
