@@ -99,16 +99,24 @@ def silence_seconds(name: str) -> int | None:
 
 # --- JSON lines -------------------------------------------------------------------------------
 
+#: Line breaks to str.splitlines() (and to some log shippers) that JSON
+#: leaves unescaped; control characters under U+0020 json.dumps escapes.
+_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
 def json_line(record: dict) -> str:
-    """`record` as one line of JSON. Strings from a request may hold lone
-    surrogates (JSON's "\\ud800"), which UTF-8 cannot encode: such a line is
-    written with ASCII escapes instead."""
+    """`record` as one line of JSON, whatever splits it into lines. Strings
+    from a request may hold lone surrogates (JSON's "\\ud800"), which UTF-8
+    cannot encode: such a line is written with ASCII escapes instead."""
     text = json.dumps(record, ensure_ascii=False, default=str)
     if not text.isascii():
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
-            text = json.dumps(record, default=str)
+            return json.dumps(record, default=str)
+        for char, escape in _BREAKS.items():  # only ever inside strings: escapes are valid
+            if char in text:
+                text = text.replace(char, escape)
     return text
 
 

@@ -83,7 +83,9 @@ def rss_mb(process: subprocess.Popen) -> float:
 
 def log_records(log: Path) -> list[dict]:
     """Every whole line `log` holds, each asserted to be one JSON object (a
-    line still being written, with no newline yet, is left for later)."""
+    line still being written, with no newline yet, is left for later).
+    Lines as str.splitlines() sees them: it also breaks at U+0085, U+2028
+    and U+2029, which JSON may leave raw in a string and the server escapes."""
     text = log.read_text(encoding="utf-8")
     records = []
     for number, line in enumerate(text[:text.rfind("\n") + 1].splitlines(), 1):

@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from dialplan_compiler.cli import main
 from dialplan_compiler.menus import compile_scripts
 from dialplan_compiler.router import MAX_DEPTH, fill, json_depth
-from dialplan_compiler.server import app_from_env, create_app, silent_wav
+from dialplan_compiler.server import app_from_env, create_app, json_line, silent_wav
 from dialplan_compiler.signing import event_url, signature, verify
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,6 +193,13 @@ def test_the_default_log_is_json_lines_on_stderr(capsys):
     [line] = capsys.readouterr().err.splitlines()
     record = json.loads(line)
     assert record["branch"] == "2" and isinstance(record["ts"], float)
+
+
+@pytest.mark.parametrize("text", ["\u2028", "\x85", "\u2029", "\ud800", "a\nb", "\x1e", "é"])
+def test_a_log_line_is_one_line_whatever_it_holds(text):
+    line = json_line({"body": {text: text}})
+    assert line.splitlines() == [line]
+    assert json.loads(line) == {"body": {text: text}}
 
 
 def test_unknown_paths_are_404(client):

@@ -201,6 +201,9 @@ def test_random_requests_get_a_plan_or_a_4xx(server):
         @example(request=request("POST", "/routee/events", EVENT_QUERIES[0],
                                  b"[" * 30000 + b"]" * 30000))
         @example(request=request("POST", "/routee/status", "", b'{"a":' * 3000))
+        # Line breaks to str.splitlines() that JSON leaves raw in strings.
+        @example(request=request("POST", "/routee/status", "",
+                                 '{"a": "\u2028 \x85 \u2029"}'.encode()))
         def one(request: dict) -> None:
             url = base + (request["path"] or "/") + ("?" + request["query"]
                                                      if request["query"] else "")
