@@ -869,18 +869,19 @@ def serve_command(paths: tuple[str, ...], host: str, port: int, variables: tuple
     logging.captureWarnings(True)  # warnings, too, as JSON lines
     config.load()  # its failures, too, before "serving"
     server = uvicorn.Server(config)
-    json_line_logger()({"event": "serving", "scripts": sorted(bundles),
-                        "url": f"http://{shown}:{bound_port}",
-                        "message": f"dialplan: serving {', '.join(sorted(bundles))} on "
-                                   f"http://{shown}:{bound_port} (Ctrl-C stops)"})
+    log = json_line_logger()
+    log({"event": "serving", "scripts": sorted(bundles), "url": f"http://{shown}:{bound_port}",
+         "message": f"dialplan: serving {', '.join(sorted(bundles))} on "
+                    f"http://{shown}:{bound_port} (Ctrl-C stops)"})
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
     finally:
         sock.close()
-    if not server.started:
-        raise InternalError("the server did not start (see the log lines above)")
+    if not server.started:  # after "serving", so a JSON line like the rest
+        log({"event": "stopped", "error": "the server did not start (see the lines above)"})
+        sys.exit(EXIT_INTERNAL)
 
 
 @main.command(name="build")

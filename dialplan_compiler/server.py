@@ -170,7 +170,7 @@ def log_config(level: str = "warning") -> dict:
     }
 
 
-# --- limits on what a client may hold -------------------------------------------------------------
+# --- limits on what a client may hold ---------------------------------------------------------
 
 def timed_h11_protocol(request_timeout: float) -> type:
     """uvicorn's h11 protocol with a deadline for receiving each request.
@@ -253,7 +253,7 @@ async def read_body(request: Request) -> bytes:
     return bytes(body)
 
 
-# --- the application ------------------------------------------------------------------------------
+# --- the application --------------------------------------------------------------------------
 
 def create_app(bundles: Mapping[str, Bundle], secret: bytes, *,
                log: Callable[[dict], None] | None = None,

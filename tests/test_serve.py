@@ -104,7 +104,8 @@ def test_a_forged_or_altered_url_gets_403_and_a_log_line(client, logs, forged):
 
 @pytest.mark.parametrize("body", [b"garbage", b"[1, 2]", b'{"collectedTones": {"a": 1}}',
                                   b"\xff\xfe", b'{"collectedTones": "' + b"1" * 100 + b'"}',
-                                  b"[" * 64 + b"]" * 64, b'{"collectedTones": ["' + b"[" * 1000 + b'"]}'])
+                                  b"[" * 64 + b"]" * 64,
+                                  b'{"collectedTones": ["' + b"[" * 1000 + b'"]}'])
 def test_a_garbage_body_gets_a_short_goodbye(client, logs, body):
     answer = client.post(url("main"), content=body)
     assert texts(answer) == ["Sorry, something went wrong. Goodbye."]

@@ -41,7 +41,7 @@ def signed_queries() -> list[str]:
 
 EVENT_QUERIES = signed_queries()
 
-# --- the parts of a request ------------------------------------------------------------------------
+# --- the parts of a request -------------------------------------------------------------------
 
 # Digits of every script, ASCII among them: str.isdigit() says yes to all.
 digits = st.text(st.sampled_from("0123456789²³¹٣۵߁१੩୧௧๑໑၁០᠐０１⁹₂①"), max_size=4)
@@ -156,7 +156,7 @@ def request(method: str, path: str, query: str = "", body: bytes = b"") -> dict:
             "chunked": False}
 
 
-# --- the test ---------------------------------------------------------------------------------------
+# --- the test ---------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
