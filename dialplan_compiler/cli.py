@@ -806,12 +806,17 @@ def decompile_command(paths: tuple[str, ...], output: str | None, color: str) ->
 # --- menus: serving, building, simulating, testing and drawing call flows -------------------
 
 def _signing_secret() -> bytes:
-    from .signing import SECRET_ENV, secret_from_env
+    from .signing import SECRET_ENV, secret_from_env, secret_problem
 
+    hint = f"(e.g. export {SECRET_ENV}=$(openssl rand -hex 32))"
     secret = secret_from_env()
     if secret is None:
         raise click.UsageError(f"{SECRET_ENV} is not set: menus sign their eventUrls with it "
-                               f"(e.g. export {SECRET_ENV}=$(openssl rand -hex 32))")
+                               + hint)
+    problem = secret_problem(secret)
+    if problem:  # the eventUrls are public: a weak key is found offline, then any branch forged
+        raise click.UsageError(f"{SECRET_ENV} {problem}: menus sign their eventUrls with it, "
+                               f"so it must be hard to guess {hint}")
     return secret
 
 
@@ -855,35 +860,92 @@ def _bundles(paths: tuple[str, ...], secret: bytes, variables: tuple[str, ...]) 
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
-              help="Port to listen on.")
+              help="Port to listen on (0: any free one).")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
               help="Fill {NAME} placeholders (repeatable).")
 @click.option("--log-level", type=click.Choice(("critical", "error", "warning", "info")),
               default="warning", show_default=True, help="uvicorn's own log level.")
+@click.option("--request-timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
+              show_default=True, metavar="SECONDS",
+              help="Close a connection whose request has not arrived whole this long after "
+                   "it began (Routee waits 3 s for an answer).")
+@click.option("--keep-alive", type=click.FloatRange(min=0, min_open=True), default=5.0,
+              show_default=True, metavar="SECONDS",
+              help="Close a connection idle this long between requests.")
+@click.option("--limit-concurrency", type=click.IntRange(min=1), default=1000,
+              show_default=True, metavar="N",
+              help="Answer 503 beyond N open connections or requests in progress.")
 def serve_command(paths: tuple[str, ...], host: str, port: int, variables: tuple[str, ...],
-                  log_level: str) -> None:
+                  log_level: str, request_timeout: float, keep_alive: float,
+                  limit_concurrency: int) -> None:
     """Answer Routee for the menus of .call files: the eventUrl responder.
 
     Serves each script's main plan at /plans/NAME (for dialPlanUrl and
     inbound numbers), answers its signed eventUrls with the right branch,
     serves the silent WAVs menus wait with, logs status callbacks posted to
-    /status, and answers /healthz. Log lines are JSON, on standard error.
-    Needs DIALPLAN_SIGNING_SECRET, the secret the scripts were compiled
-    with, and the `serve` extra: pip install 'dialplan[serve]'.
+    /status, and answers /healthz. Once it serves, everything it writes is
+    one JSON object a line, on standard error; a problem found before
+    (secret, scripts, address) is a plain message. Needs
+    DIALPLAN_SIGNING_SECRET, the secret the scripts were compiled with, and
+    the `serve` extra: pip install 'dialplan[serve]'.
     """
+    import logging
+    import socket
+
     secret = _signing_secret()
     try:
         import uvicorn
 
-        from .server import create_app
+        from .server import create_app, json_line_logger, log_config, timed_h11_protocol
     except ModuleNotFoundError as error:
         raise click.UsageError(f"`dialplan serve` needs Starlette and uvicorn ({error}); "
                                "install them with: pip install 'dialplan[serve]'") from None
     bundles = _bundles(paths, secret, variables)
-    click.echo(f"dialplan: serving {', '.join(sorted(bundles))} on http://{host}:{port} "
-               "(Ctrl-C stops)", err=True)
-    uvicorn.run(create_app(bundles, secret), host=host, port=port, log_level=log_level,
-                access_log=False)
+    # Bound here, before "serving" is said: uvicorn would announce, then fail
+    # on a port in use and exit 3 as if dialplan had a bug.
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        sock = socket.socket(family, kind, proto)
+    except (OSError, UnicodeError) as error:  # gaierror is an OSError; IDNA fails with UnicodeError
+        raise click.UsageError(f"cannot listen on {host}: "
+                               f"{getattr(error, 'strerror', None) or error}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as error:
+        sock.close()
+        raise click.UsageError(f"cannot listen on {host} port {port}: "
+                               f"{error.strerror or error}") from None
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    config = uvicorn.Config(
+        create_app(bundles, secret), log_config=log_config(log_level), log_level=log_level,
+        access_log=False, ws="none", lifespan="on",
+        http=timed_h11_protocol(request_timeout),
+        timeout_keep_alive=keep_alive,  # type: ignore[arg-type]  # any number works
+        # The request line and headers; eventUrls are a few hundred bytes.
+        h11_max_incomplete_event_size=16 * 1024,
+        limit_concurrency=limit_concurrency,
+        # Stopping waits this long for answers in flight (Routee waits 3 s).
+        timeout_graceful_shutdown=5)
+    logging.captureWarnings(True)  # warnings, too, as JSON lines
+    config.load()  # its failures, too, before "serving"
+    server = uvicorn.Server(config)
+    log = json_line_logger()
+    log({"event": "serving", "scripts": sorted(bundles), "url": f"http://{shown}:{bound_port}",
+         "message": f"dialplan: serving {', '.join(sorted(bundles))} on "
+                    f"http://{shown}:{bound_port} (Ctrl-C stops)"})
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    if not server.started:  # after "serving", so a JSON line like the rest
+        log({"event": "stopped", "error": "the server did not start (see the lines above)"})
+        sys.exit(EXIT_INTERNAL)
 
 
 @main.command(name="build")
@@ -905,7 +967,7 @@ def build_command(paths: tuple[str, ...], output: str, variables: tuple[str, ...
 
     from .emitter import to_json
     from .menus import bundle_json
-    from .server import silent_wav
+    from .server import silent_wav_chunks
 
     secret = _signing_secret()
     bundles = _bundles(paths, secret, variables)
@@ -926,7 +988,8 @@ def build_command(paths: tuple[str, ...], output: str, variables: tuple[str, ...
         if waits:
             (root / "audio").mkdir(parents=True, exist_ok=True)
             for seconds in sorted(waits):
-                (root / "audio" / f"silence-{seconds}s.wav").write_bytes(silent_wav(seconds))
+                with open(root / "audio" / f"silence-{seconds}s.wav", "wb") as wav:
+                    wav.writelines(silent_wav_chunks(seconds))
     except OSError as error:
         raise click.UsageError(f"cannot write into {output}: {error.strerror or error}") \
             from None

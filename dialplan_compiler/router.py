@@ -21,6 +21,44 @@ from .menus import Bundle, bundle_json, sorry_plan
 
 KEYS = re.compile(r"[0-9*#]*")
 _TEMPLATE = re.compile(r"\{\{|\}\}|\{digits\}")
+#: Routee's bodies are flat objects; json.loads recurses once per level and
+#: fails with RecursionError (not ValueError) some thousand levels down.
+MAX_DEPTH = 64
+#: A JSON string (unterminated at the end, too), its escapes included: the
+#: brackets inside it do not nest. No alternative overlaps, so it is linear.
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"?', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_OPENING = frozenset(b"[{")
+
+
+class TooDeep(ValueError):
+    """A JSON text nested deeper than MAX_DEPTH."""
+
+
+def json_depth(data: bytes | str, limit: int = MAX_DEPTH) -> int:
+    """How deep the arrays and objects of JSON `data` nest (counting stops
+    just past `limit`), found without parsing it: brackets outside strings."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    depth = deepest = 0
+    for byte in _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS):
+        if byte in _OPENING:
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    break
+        else:
+            depth -= 1
+    return deepest
+
+
+def loads(data: bytes | str) -> Any:
+    """json.loads, refusing (TooDeep) what nests deeper than MAX_DEPTH
+    before it can exhaust the recursion limit."""
+    if json_depth(data) > MAX_DEPTH:
+        raise TooDeep(f"JSON nested deeper than {MAX_DEPTH} levels")
+    return json.loads(data)
 
 
 @dataclass
@@ -92,7 +130,9 @@ class Router:
             return self._sorry(None, {**base, "event": "unknown-script"})
         if isinstance(body, (bytes, bytearray, str)):
             try:
-                body = json.loads(body) if body else {}
+                body = loads(body) if body else {}
+            except TooDeep:  # not Routee: refused, as a body too large is
+                return Answer(400, None, {**base, "event": "body-too-deep"})
             except ValueError:
                 return self._sorry(compiled, {**base, "event": "bad-body"})
         if not isinstance(body, dict):
@@ -111,14 +151,14 @@ class Router:
         if n == "machine" and "machine" in compiled.plans:
             return self._answer(compiled, "machine", "", base)
         menu = bundle.menus.get(n)
-        attempt = int(t) if t.isdigit() else 0
+        attempt = int(t) if signing.is_digits(t) else 0
         if menu is None or not 1 <= attempt <= menu.tries:
             return self._sorry(compiled, {**base, "event": "unknown-node"})
         keys = tones[:-1] if tones.endswith("#") and menu.hash else tones
         branch = None
         if KEYS.fullmatch(keys):
             branch = next((c.branch for c in menu.choices if c.keys == keys), None)
-            if branch is None and keys.isdigit():  # `any N digits`, then `any digits`
+            if branch is None and signing.is_digits(keys):  # `any N digits`, then `any digits`
                 by_length = {c.length: c.branch for c in menu.choices if c.keys is None}
                 branch = by_length.get(len(keys)) or by_length.get(0)
         if branch is None:

@@ -23,9 +23,34 @@ SECRET_ENV = "DIALPLAN_SIGNING_SECRET"
 EVENTS_PATH = "/events"
 
 
+#: An HMAC key shorter than this is guessable offline from one eventUrl.
+MIN_SECRET_BYTES = 16
+
+
 def secret_from_env() -> bytes | None:
     value = os.environ.get(SECRET_ENV)
-    return value.encode("utf-8") if value else None
+    # surrogateescape: the environment's own bytes, even when they are not UTF-8
+    return value.encode("utf-8", "surrogateescape") if value else None
+
+
+def secret_problem(secret: bytes) -> str | None:
+    """Why `secret` is too weak to sign eventUrls with, or None. It needs
+    at least MIN_SECRET_BYTES bytes and more than one repeated character or
+    whitespace: eventUrls are public (they are in every main plan), so a
+    weak key can be found offline and any branch forged."""
+    if len(secret) < MIN_SECRET_BYTES:
+        return f"is {len(secret)} bytes long; it needs at least {MIN_SECRET_BYTES}"
+    if not secret.strip():
+        return "is only whitespace"
+    if len(set(secret)) == 1:
+        return "is one character repeated"
+    return None
+
+
+def is_digits(text: str) -> bool:
+    """ASCII digits only: `str.isdigit()` also accepts '²' and '٣', which
+    `int()` then refuses (or reads as another number)."""
+    return text.isascii() and text.isdigit()
 
 
 def signature(secret: bytes, script: str, node: str, attempt: int) -> str:
@@ -43,7 +68,7 @@ def event_url(base: str, secret: bytes | None, script: str, node: str, attempt: 
 
 
 def verify(secret: bytes, script: str, node: str, attempt: str, sig: str) -> bool:
-    if not (attempt.isdigit() and len(attempt) <= 3):
+    if not (is_digits(attempt) and len(attempt) <= 3):
         return False
     expected = signature(secret, script, node, int(attempt))
     return hmac.compare_digest(expected.encode("ascii"), sig.encode("ascii", "replace"))

@@ -16,13 +16,13 @@ from starlette.testclient import TestClient
 
 from dialplan_compiler.cli import main
 from dialplan_compiler.menus import compile_scripts
-from dialplan_compiler.router import fill
-from dialplan_compiler.server import app_from_env, create_app, silent_wav
-from dialplan_compiler.signing import event_url
+from dialplan_compiler.router import MAX_DEPTH, fill, json_depth
+from dialplan_compiler.server import app_from_env, create_app, json_line, silent_wav
+from dialplan_compiler.signing import event_url, signature, verify
 
 ROOT = Path(__file__).resolve().parent.parent
 CLINIC = ROOT / "examples" / "ivr" / "clinic.call"
-SECRET = b"serve-secret"
+SECRET = b"serve-secret-0123456789"
 
 
 @pytest.fixture
@@ -104,12 +104,41 @@ def test_a_forged_or_altered_url_gets_403_and_a_log_line(client, logs, forged):
 
 @pytest.mark.parametrize("body", [b"garbage", b"[1, 2]", b'{"collectedTones": {"a": 1}}',
                                   b"\xff\xfe", b'{"collectedTones": "' + b"1" * 100 + b'"}',
-                                  b"{" * 70000])
+                                  b"[" * 64 + b"]" * 64,
+                                  b'{"collectedTones": ["' + b"[" * 1000 + b'"]}'])
 def test_a_garbage_body_gets_a_short_goodbye(client, logs, body):
     answer = client.post(url("main"), content=body)
     assert texts(answer) == ["Sorry, something went wrong. Goodbye."]
     assert answer.json()["verbs"][0]["message"]["language"] == "en-GB"
     assert logs[-1]["event"] == "bad-body"
+
+
+@pytest.mark.parametrize("body, status, event", [
+    (b"{" * 70000, 413, "body-too-large"),
+    (b"[" * 65, 400, "body-too-deep"),
+    (b'{"collectedTones": "1", "x": ' + b"[" * 30000 + b"]" * 30000 + b"}", 400,
+     "body-too-deep"),
+])
+def test_a_body_too_large_or_too_deep_is_refused(client, logs, body, status, event):
+    answer = client.post(url("main"), content=body)
+    assert answer.status_code == status and "error" in answer.json()
+    assert logs[-1]["event"] == event
+    assert client.post("/routee/status", content=body).status_code == status
+
+
+def test_json_depth_skips_brackets_in_strings():
+    assert json_depth(b'{"a": [1, {"b": "[[[{{{"}], "c": "\\"}') == 3
+    assert json_depth('["\\"[", [[]]]') == 3
+    assert json_depth(b"[" * 100000) == MAX_DEPTH + 1  # counting stops past the limit
+    assert json_depth(b'"unterminated [[[[') == 0
+
+
+@pytest.mark.parametrize("digits", ["\u00b2", "\u0663", "\uff11", "1\u00b2"])
+def test_only_ascii_digits_count(client, digits):
+    assert client.get(f"/routee/audio/silence-{digits}s.wav").status_code == 404
+    forged = url("main").replace("t=1", "t=" + digits)
+    assert client.post(forged, json=keys("2")).status_code == 403
+    assert not verify(SECRET, "clinic", "main", digits, signature(SECRET, "clinic", "main", 3))
 
 
 @pytest.mark.parametrize("node, attempt, script", [("nowhere", 1, "clinic"), ("main", 9, "clinic"),
@@ -142,9 +171,12 @@ def test_silent_wavs_are_served(client):
     assert (channels, rate) == (1, 8000)
     assert (len(data) - 44) / byte_rate == 8
     assert set(data[44:]) == {0}
-    assert client.get("/routee/audio/silence-0s.wav").status_code == 404
-    assert client.get("/routee/audio/silence-9999s.wav").status_code == 404
-    assert silent_wav(1) == silent_wav(1)
+    assert answer.headers["content-length"] == str(len(data))
+    assert data == silent_wav(8)
+    longest = client.get("/routee/audio/silence-600s.wav")
+    assert len(longest.content) == 44 + 600 * 16000 and longest.content[:44] == silent_wav(600)[:44]
+    for name in ("0", "601", "9999", "", "-1", "1" * 5000):
+        assert client.get(f"/routee/audio/silence-{name}s.wav").status_code == 404
 
 
 def test_status_callbacks_are_logged_as_json_lines(client, logs):
@@ -162,6 +194,13 @@ def test_the_default_log_is_json_lines_on_stderr(capsys):
     [line] = capsys.readouterr().err.splitlines()
     record = json.loads(line)
     assert record["branch"] == "2" and isinstance(record["ts"], float)
+
+
+@pytest.mark.parametrize("text", ["\u2028", "\x85", "\u2029", "\ud800", "a\nb", "\x1e", "é"])
+def test_a_log_line_is_one_line_whatever_it_holds(text):
+    line = json_line({"body": {text: text}})
+    assert line.splitlines() == [line]
+    assert json.loads(line) == {"body": {text: text}}
 
 
 def test_unknown_paths_are_404(client):
@@ -238,8 +277,29 @@ def test_serve_needs_the_secret():
     assert "DIALPLAN_SIGNING_SECRET" in result.output
 
 
+@pytest.mark.parametrize("command", ["serve", "build"])
+@pytest.mark.parametrize("secret, why", [
+    (" ", "is 1 bytes long; it needs at least 16"), ("short-secret", "is 12 bytes long"),
+    (" \t" * 10, "is only whitespace"), ("a" * 40, "is one character repeated")])
+def test_a_weak_secret_is_refused(tmp_path, monkeypatch, command, secret, why):
+    monkeypatch.setenv("DIALPLAN_SIGNING_SECRET", secret)
+    out = tmp_path / "dist"
+    args = [command, str(CLINIC)] + (["-o", str(out)] if command == "build" else [])
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert f"DIALPLAN_SIGNING_SECRET {why}" in result.output
+    assert not out.exists()
+
+
+def test_app_from_env_refuses_a_weak_secret(monkeypatch):
+    monkeypatch.setenv("DIALPLAN_SIGNING_SECRET", "x" * 16)
+    monkeypatch.setenv("DIALPLAN_SCRIPTS", str(CLINIC))
+    with pytest.raises(RuntimeError, match="one character repeated"):
+        app_from_env()
+
+
 def test_serve_refuses_scripts_with_errors(tmp_path, monkeypatch):
-    monkeypatch.setenv("DIALPLAN_SIGNING_SECRET", "x")
+    monkeypatch.setenv("DIALPLAN_SIGNING_SECRET", SECRET.decode())
     bad = tmp_path / "bad.call"
     bad.write_text('menu { on 1 { } }\n')
     result = CliRunner().invoke(main, ["serve", str(bad)])
