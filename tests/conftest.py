@@ -36,8 +36,8 @@ def pytest_sessionfinish(session, exitstatus):
                "with: rm /dev/null && mknod -m 666 /dev/null c 1 3")
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        reporter.ensure_newline()
-        reporter.write_line(message, red=True, bold=True)
+        reporter.write("\n")  # after the progress line, which has not ended yet
+        reporter.write_sep("!", message, red=True, bold=True)
     else:
         print(message, file=sys.stderr)
 
