@@ -41,8 +41,10 @@ def cli_process(*args, timeout: float = 120, **options) -> subprocess.CompletedP
     machine's memory if it went wrong (the timeout only keeps a broken build
     from hanging the run; a working one answers at once)."""
     code = "from dialplan_compiler.cli import main; main(prog_name='dialplan')"
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL, **options)
+    options.setdefault("stdout", subprocess.PIPE)
+    options.setdefault("stderr", subprocess.PIPE)
+    return subprocess.run([sys.executable, "-c", code, *args], timeout=timeout,
+                          stdin=subprocess.DEVNULL, **options)
 
 
 def make_device(path: Path, numbers: tuple[int, int]) -> Path:
@@ -160,6 +162,35 @@ def test_a_link_to_a_fifo_stays_a_link(tmp_path):
     assert result.exit_code == 0, result.output
     assert link.is_symlink() and stat.S_ISFIFO(os.lstat(fifo).st_mode)
     assert json.loads(received[0])["to"]
+
+
+needs_proc_fd = pytest.mark.skipif(not os.path.isdir("/proc/self/fd"),
+                                   reason="no /proc/self/fd to make a /dev/stdout of")
+
+
+@needs_proc_fd
+def test_a_link_like_dev_stdout_writes_into_a_pipe(tmp_path):
+    # /dev/stdout is a link to /proc/self/fd/1; one in tmp_path is the same
+    # thing, and an old build renamed over it rather than over the real one.
+    stdout = tmp_path / "stdout"
+    stdout.symlink_to("/proc/self/fd/1")
+    done = cli_process("compile", str(SCRIPT), "-o", str(stdout))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["to"]
+    assert stdout.is_symlink() and entries(tmp_path) == ["stdout"]
+
+
+@needs_proc_fd
+def test_a_link_like_dev_stdout_writes_into_a_redirected_file(tmp_path):
+    stdout = tmp_path / "stdout"
+    stdout.symlink_to("/proc/self/fd/1")
+    out = tmp_path / "out.json"
+    with open(out, "wb") as handle:
+        done = cli_process("compile", str(SCRIPT), "-o", str(stdout), stdout=handle,
+                           stderr=subprocess.PIPE)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(out.read_text())["to"]
+    assert stdout.is_symlink() and entries(tmp_path) == ["out.json", "stdout"]
 
 
 def test_a_link_to_a_file_stays_a_link_and_its_target_is_replaced(tmp_path):
