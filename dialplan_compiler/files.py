@@ -72,16 +72,35 @@ def read_input(path: str | os.PathLike, *, limit: int = MAX_INPUT_BYTES) -> byte
     name = os.fspath(path)
     try:
         if name == "-":
-            data = sys.stdin.buffer.read(limit + 1)
+            data = _read_at_most(sys.stdin.buffer, limit + 1)
         else:
-            with open(name, "rb") as handle:
-                data = handle.read(limit + 1)
+            with open(name, "rb", buffering=0) as handle:
+                info = os.fstat(handle.fileno())
+                size = info.st_size if stat.S_ISREG(info.st_mode) else 0
+                data = _read_at_most(handle, limit + 1, min(size, limit))
     except OSError as error:
         raise ReadError(error.errno, _reason(error), _display(name)) from None
     if len(data) > limit:
         raise ReadError(errno.EFBIG, f"too large (more than {_size(limit)}; is it the right "
                                      "file?)", _display(name))
     return data
+
+
+def _read_at_most(handle, count: int, size: int = 0) -> bytes:
+    """Up to `count` bytes, in pieces: asking for all `count` at once would
+    allocate that much for every small file. `size`, a regular file's, makes
+    one piece enough; a device or a pipe is read in growing pieces."""
+    parts: list[bytes] = []
+    total = 0
+    piece = size + 1 if size else 64 * 1024
+    while total < count:
+        chunk = handle.read(min(piece, count - total))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+        piece = min(piece * 2, 8 * 1024 * 1024)
+    return b"".join(parts)
 
 
 def source_text(data: bytes) -> str:
@@ -106,9 +125,10 @@ def collect_inputs(paths: Iterable[str], pattern: str) -> list[str]:
         if raw != "-" and os.path.isdir(raw):
             found = []
             for folder, _dirs, names in os.walk(raw, onerror=refuse):
-                found.extend(path for path in (os.path.join(folder, name) for name in names
-                                               if fnmatch.fnmatch(name, pattern))
-                             if _walk_takes(path))
+                for name in names:
+                    path = os.path.join(folder, name)
+                    if fnmatch.fnmatch(name, pattern) and _walk_takes(path):
+                        found.append(path)
             files.extend(sorted(found, key=lambda p: os.path.relpath(p, raw).split(os.sep)))
         else:
             files.append(raw)  # named outright: read whatever it is
