@@ -21,8 +21,9 @@ MIN_FILES_PER_JOB = 8
 
 @dataclass(frozen=True)
 class Failure:
-    """A file that could not be checked: unreadable (a usage problem), or
-    its check raised (a bug in dialplan, not in the file)."""
+    """A file that could not be checked: unreadable (a usage problem; `error`
+    is then `cannot read PATH: reason`), or its check raised (a bug in
+    dialplan, not in the file)."""
 
     name: str
     error: str
@@ -36,23 +37,18 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _read(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
-
-
 def _check_one(item: tuple[str, str, bytes | None], config: Config) -> FileReport | Failure:
     from .compiler import check_source
+    from .files import ReadError, read_input, source_text
 
     path, name, data = item
     try:
         if data is None:
-            data = _read(path)
+            data = read_input(path)  # at most MAX_INPUT_BYTES: a device would never end
         result = check_source(data, name, config=config)
-        return FileReport(name, data.decode("utf-8", "replace").removeprefix("\ufeff"),
-                          tuple(result.diagnostics))
-    except OSError as error:
-        return Failure(name, f"cannot read: {error.strerror}", unreadable=True)
+        return FileReport(name, source_text(data), tuple(result.diagnostics))
+    except ReadError as error:
+        return Failure(name, str(error), unreadable=True)
     except Exception as error:  # noqa: BLE001 - reported by the caller as an internal error
         return Failure(name, f"{type(error).__name__}: {error}")
 

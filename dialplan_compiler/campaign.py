@@ -587,9 +587,9 @@ def _listing(rows: list[tuple[Recipient, Entry]], limit: int) -> list[str]:
 def write_report(path: Path, result: CampaignResult) -> None:
     """One line per recipient of the CSV, in its order, written atomically."""
     import json
-    import os
-    import tempfile
     from datetime import datetime, timezone
+
+    from .files import write_output
 
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
@@ -606,14 +606,7 @@ def write_report(path: Path, result: CampaignResult) -> None:
             if entry.properties else "",
             entry.attempts,
             datetime.fromtimestamp(entry.updated_at, timezone.utc).isoformat(timespec="seconds")])
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(buffer.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_output(path, buffer.getvalue(), private=True)  # phone numbers: for its owner only
 
 
 def format_request(request: Any) -> str:

@@ -28,33 +28,41 @@ class InternalError(click.ClickException):
 
 # --- shared pieces ---------------------------------------------------------------------
 
-def _collect_files(paths: tuple[str, ...], pattern: str) -> list[str]:
-    """Files given, and those matching `pattern` below directories given, in a
-    stable order. (os and fnmatch rather than pathlib: this is on the path of
-    every check, and pathlib's import costs more than a small check.)"""
-    import fnmatch
+class FileProblem(click.ClickException):
+    """An input that cannot be read or an output that cannot be written: a
+    usage problem, said in one line (`dialplan: cannot write PATH: reason`)."""
 
-    files: list[str] = []
-    for raw in paths:
-        if raw != "-" and os.path.isdir(raw):
-            found = []
-            for folder, _dirs, names in os.walk(raw):
-                found.extend(os.path.join(folder, name) for name in names
-                             if fnmatch.fnmatch(name, pattern))
-            files.extend(sorted(found, key=lambda p: os.path.relpath(p, raw).split(os.sep)))
-        else:
-            files.append(raw)
-    return files
+    exit_code = EXIT_USAGE
+
+    def show(self, file=None) -> None:
+        click.echo(f"dialplan: {self.format_message()}", err=True)
+
+
+def _collect_files(paths: tuple[str, ...], pattern: str) -> list[str]:
+    from .files import ReadError, collect_inputs
+
+    try:
+        return collect_inputs(paths, pattern)
+    except ReadError as error:
+        raise FileProblem(str(error)) from None
 
 
 def _read(path: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read()
+    from .files import ReadError, read_input
+
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as error:
-        raise click.UsageError(f"cannot read {path}: {error.strerror}") from None
+        return read_input(path)
+    except ReadError as error:
+        raise FileProblem(str(error)) from None
+
+
+def _write(path: str | os.PathLike, data: str | bytes) -> None:
+    from .files import WriteError, write_output
+
+    try:
+        write_output(path, data)
+    except WriteError as error:
+        raise FileProblem(str(error)) from None
 
 
 def _display_name(path: str) -> str:
@@ -62,7 +70,9 @@ def _display_name(path: str) -> str:
 
 
 def _source_text(data: bytes) -> str:
-    return data.decode("utf-8", "replace").removeprefix("\ufeff")
+    from .files import source_text
+
+    return source_text(data)
 
 
 def _load_config(path: str | None):
@@ -172,7 +182,7 @@ def check(paths: tuple[str, ...], output_format: str | None, max_errors: int | N
     reports = check_files(items, config, jobs=jobs)
     for failure in (r for r in reports if isinstance(r, Failure)):
         if failure.unreadable:
-            raise click.UsageError(f"{failure.name}: {failure.error}")
+            raise FileProblem(failure.error)
         raise InternalError(f"internal error while checking {failure.name}: {failure.error}")
     _emit_reports(reports, output_format or _default_format(), color,
                   max_errors or config.max_errors)
@@ -213,7 +223,7 @@ def validate(paths: tuple[str, ...], output_format: str | None, max_errors: int 
 
 @main.command(name="compile")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, allow_dash=True),
               help="Write the JSON here instead of to standard output.")
 @click.option("--to", "to", metavar="RECIPIENT",
               help="Call this recipient instead of the script's `to` (+E164, sip:…, viber:…).")
@@ -244,8 +254,8 @@ def compile_command(path: str, output: str | None, to: str | None, sender: str |
 
     config = _load_config(config_path)
     values = _parse_vars(variables)
-    if output is not None and not os.path.isdir(os.path.dirname(os.path.abspath(output))):
-        raise click.BadParameter(f"the folder of {output} does not exist", param_hint="-o")
+    _check_argument("--to", to)
+    _check_argument("--from", sender)
     data = _read(path)
     name = _display_name(path)
     result = _guarded("compiling", name, lambda: compile_source(
@@ -267,7 +277,7 @@ def compile_command(path: str, output: str | None, to: str | None, sender: str |
     if output is None:
         click.echo(text, nl=False)
     else:
-        _write_atomically(output, text)
+        _write(output, text)
 
 
 def _parse_vars(values: tuple[str, ...]) -> dict[str, str]:
@@ -276,26 +286,25 @@ def _parse_vars(values: tuple[str, ...]) -> dict[str, str]:
         name, sep, value = item.partition("=")
         if not sep or not name.isidentifier():
             raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--var")
+        _check_argument("--var", value, f"the value of {name}")
         variables[name] = value
     return variables
 
 
-def _write_atomically(path: str | os.PathLike, text: str) -> None:
-    """Write to a temporary file beside `path`, then rename: a reader never
-    sees half a file, and a failure leaves the old one in place."""
-    import tempfile
-
-    path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.",
-                               dir=os.path.dirname(os.path.abspath(path)))
+def _check_argument(option: str, value: str | None, what: str = "the value") -> None:
+    """Refuse an argument that is not text: bytes that are not UTF-8 reach
+    Python as lone surrogates, which no JSON or script output can carry."""
+    if value is None:
+        return
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        try:  # the bytes as given, as far as they can be told
+            shown = repr(value.encode("utf-8", "surrogateescape"))
+        except UnicodeEncodeError:
+            shown = repr(value)
+        raise click.BadParameter(f"{what} is not valid UTF-8 text: {shown}",
+                                 param_hint=option) from None
 
 
 @main.command()
@@ -466,6 +475,7 @@ def call_command(path: str, to: str | None, recipients: str | None, variables: t
                                            f"choose another {out_name} file")
     config = _load_config(config_path)
     values = _parse_vars(variables)
+    _check_argument("--to", to)
     data = _read(path)
     name = _display_name(path)
     renderer = TextRenderer(use_color(sys.stderr, color))
@@ -658,10 +668,9 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, show_diff: bool, color
     With --check, exits 1 when any file would change. The style is described
     in docs/language.md, "Canonical style".
     """
-    from pathlib import Path
-
     import difflib
 
+    from .files import WriteError, write_output
     from .formatter import format_source
     from .render import TextRenderer, use_color
 
@@ -704,10 +713,10 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, show_diff: bool, color
                 click.echo(f"would reformat {name}", err=True)
             elif writes:
                 try:
-                    _replace_keeping_mode(Path(path), result.text)
-                except OSError as error:
+                    write_output(path, result.text)  # keeps its mode; a link stays a link
+                except WriteError as error:
                     unwritable += 1
-                    click.echo(f"error: cannot write {name}: {error.strerror or error}", err=True)
+                    click.echo(f"dialplan: {error}", err=True)
                     continue
                 click.echo(f"reformatted {name}", err=True)
     if files != ["-"]:
@@ -721,15 +730,6 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, show_diff: bool, color
         sys.exit(EXIT_USAGE)
     if broken or (check_only and changed):
         sys.exit(EXIT_FINDINGS)
-
-
-def _replace_keeping_mode(path: Path, text: str) -> None:
-    """Rewrite a file in place, atomically, keeping its permissions (a
-    symbolic link is followed, not replaced by a file)."""
-    target = path.resolve()
-    mode = target.stat().st_mode & 0o7777
-    _write_atomically(target, text)
-    os.chmod(target, mode)
 
 
 # --- decompiling -----------------------------------------------------------------------------
@@ -792,11 +792,7 @@ def decompile_command(paths: tuple[str, ...], output: str | None, color: str) ->
         if target is None:
             click.echo(result.text, nl=False)
         else:
-            try:
-                _write_atomically(target, result.text)
-            except OSError as error:
-                raise click.UsageError(f"cannot write {target}: {error.strerror or error}") \
-                    from None
+            _write(target, result.text)
     if any(r.diagnostics for r in reports):
         click.echo(summary(reports), err=True)
     if any(d.is_error for r in reports for d in r.diagnostics):
@@ -834,6 +830,7 @@ def _show_script_errors(reports: list, color: str = "auto") -> None:
 def _bundles(paths: tuple[str, ...], secret: bytes, variables: tuple[str, ...]) -> dict:
     """Compile the scripts of `paths` (directories are searched for *.call),
     or exit 1 showing their errors."""
+    from .files import ReadError
     from .menus import ScriptErrors, compile_scripts
 
     files = _collect_files(paths, "*.call")
@@ -844,10 +841,12 @@ def _bundles(paths: tuple[str, ...], secret: bytes, variables: tuple[str, ...]) 
     def work():
         try:
             return compile_scripts(files, secret, variables=values)
-        except (ScriptErrors, ValueError) as error:
+        except (ScriptErrors, ValueError, ReadError) as error:
             return error  # not a bug in dialplan: reported below
 
     bundles = _guarded("compiling", ", ".join(files), work)
+    if isinstance(bundles, ReadError):
+        raise FileProblem(str(bundles))
     if isinstance(bundles, ValueError):
         raise click.UsageError(str(bundles))
     if isinstance(bundles, ScriptErrors):
@@ -967,32 +966,34 @@ def build_command(paths: tuple[str, ...], output: str, variables: tuple[str, ...
 
     from .emitter import to_json
     from .menus import bundle_json
-    from .server import silent_wav_chunks
+    from .server import silent_wav
 
     secret = _signing_secret()
     bundles = _bundles(paths, secret, variables)
     root = Path(output)
     waits = set()
+    for name, bundle in sorted(bundles.items()):
+        data = bundle_json(bundle)
+        folder = _make_folder(root / name / "plans")
+        for plan_id, plan in data["plans"].items():
+            _write(folder / f"{plan_id}.json", to_json(plan))
+        routes = {k: v for k, v in data.items() if k != "plans"}
+        _write(root / name / "routes.json", to_json(routes))
+        _write(root / name / "bundle.json", to_json(data))
+        waits |= {m.wait for m in bundle.menus.values() if not m.hash}
+        click.echo(f"{root / name}: {len(data['plans'])} plans", err=True)
+    if waits:
+        audio = _make_folder(root / "audio")
+        for seconds in sorted(waits):
+            _write(audio / f"silence-{seconds}s.wav", silent_wav(seconds))
+
+
+def _make_folder(path: Path) -> Path:
     try:
-        for name, bundle in sorted(bundles.items()):
-            data = bundle_json(bundle)
-            folder = root / name / "plans"
-            folder.mkdir(parents=True, exist_ok=True)
-            for plan_id, plan in data["plans"].items():
-                _write_atomically(folder / f"{plan_id}.json", to_json(plan))
-            routes = {k: v for k, v in data.items() if k != "plans"}
-            _write_atomically(root / name / "routes.json", to_json(routes))
-            _write_atomically(root / name / "bundle.json", to_json(data))
-            waits |= {m.wait for m in bundle.menus.values() if not m.hash}
-            click.echo(f"{root / name}: {len(data['plans'])} plans", err=True)
-        if waits:
-            (root / "audio").mkdir(parents=True, exist_ok=True)
-            for seconds in sorted(waits):
-                with open(root / "audio" / f"silence-{seconds}s.wav", "wb") as wav:
-                    wav.writelines(silent_wav_chunks(seconds))
+        path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise click.UsageError(f"cannot write into {output}: {error.strerror or error}") \
-            from None
+        raise FileProblem(f"cannot write {path}: {error.strerror or error}") from None
+    return path
 
 
 def _load_flow(path: str, variables: tuple[str, ...]):
@@ -1129,7 +1130,7 @@ def test_command(paths: tuple[str, ...], coverage: bool) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--format", "output_format", type=click.Choice(("mermaid", "dot")),
               default="mermaid", show_default=True, help="Mermaid, or Graphviz DOT.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write the diagram here instead of to standard output.")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
               help="Fill {NAME} placeholders (repeatable).")
@@ -1149,7 +1150,7 @@ def graph_command(path: str, output_format: str, output: str | None,
     if output is None:
         click.echo(text, nl=False)
     else:
-        _write_atomically(output, text)
+        _write(output, text)
 
 
 # --- editor support ------------------------------------------------------------------------

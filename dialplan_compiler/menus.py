@@ -262,15 +262,16 @@ def compile_scripts(paths, secret: bytes, *, variables=None) -> dict[str, Bundle
     """Compile `.call` files into bundles by script name (the file name
     without `.call`), as `dialplan serve` and `dialplan build` do. A script
     without menus is served too: it is one plan. Raises ScriptErrors,
-    or ValueError when two files have the same name."""
+    or ValueError when two files have the same name (and files.ReadError
+    when one cannot be read)."""
     from .compiler import compile_bundle
+    from .files import read_input
 
     bundles: dict[str, Bundle] = {}
     failed = []
     for path in paths:
         path = str(path)
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_input(path)  # capped: a name may be a device that never ends
         name = script_name(path)
         if name in bundles:
             raise ValueError(f"two scripts are called {name!r}: rename one of them")

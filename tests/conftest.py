@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,28 @@ APP_ID = "test-application"
 #: A secret no test output may contain: tests grep for it.
 SECRET = "S3CRET-4d1f9c7e-never-print-me"
 SENDER = "+302101234567"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run if /dev/null is no longer a character device: as root, a
+    test that writes "atomically" over it (a rename) replaces the machine's
+    /dev/null with a regular file, which breaks every program that uses it."""
+    if os.name != "posix":
+        return
+    try:
+        if stat.S_ISCHR(os.lstat("/dev/null").st_mode):
+            return
+    except OSError:
+        pass  # gone altogether: as broken
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    message = ("/dev/null is no longer a character device: a test wrote over it. Restore it "
+               "with: rm /dev/null && mknod -m 666 /dev/null c 1 3")
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write("\n")  # after the progress line, which has not ended yet
+        reporter.write_sep("!", message, red=True, bold=True)
+    else:
+        print(message, file=sys.stderr)
 
 
 @pytest.fixture(autouse=True)

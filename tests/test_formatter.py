@@ -363,14 +363,15 @@ def test_cli_fmt_unwritable_file(tmp_path, monkeypatch):
     ugly = tmp_path / "ugly.call"
     ugly.write_text(UGLY)
 
-    def refuse(path, text):
+    def refuse(source, target):  # as a read-only folder would (root ignores its mode bits)
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(cli, "_write_atomically", refuse)
+    monkeypatch.setattr(os, "replace", refuse)
     result = run("fmt", ugly)
     assert result.exit_code == 2
-    assert f"cannot write {ugly}: Permission denied" in result.stderr
+    assert f"dialplan: cannot write {ugly}: Permission denied" in result.stderr
     assert ugly.read_text() == UGLY
+    assert [p.name for p in tmp_path.iterdir()] == ["ugly.call"]   # no temporary file left
 
 
 def test_cli_fmt_empty_directory(tmp_path):
