@@ -259,7 +259,7 @@ def test_a_private_file_is_0600_whatever_the_umask(tmp_path, umask):
 
 def test_build_writes_files_others_can_read(tmp_path, monkeypatch, umask):
     umask(0o022)
-    monkeypatch.setenv("DIALPLAN_SIGNING_SECRET", "build-secret")
+    monkeypatch.setenv("DIALPLAN_SIGNING_SECRET", "build-secret-of-the-tests")
     out = tmp_path / "dist"
     result = run("build", MENUS, "-o", out)
     assert result.exit_code == 0, result.output
@@ -313,7 +313,7 @@ def test_an_unwritable_target_is_one_line_and_exit_2(command, where, tmp_path, p
 
 
 def test_build_into_an_unwritable_place_is_one_line_and_exit_2(tmp_path, monkeypatch):
-    monkeypatch.setenv("DIALPLAN_SIGNING_SECRET", "build-secret")
+    monkeypatch.setenv("DIALPLAN_SIGNING_SECRET", "build-secret-of-the-tests")
     (tmp_path / "file.txt").write_text("a file, not a folder\n")
     target = tmp_path / "file.txt" / "dist"
     result = run("build", MENUS, "-o", target)
