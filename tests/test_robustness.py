@@ -403,3 +403,92 @@ def test_force_color_survives_a_pipe(tmp_path):
                             capture_output=True, text=True)
     assert "\x1b[" not in plain.stdout and "error[DP101]" in plain.stdout
     assert "\x1b[1;31merror[DP101]" in forced.stdout
+
+
+# --- nesting deeper than dialplan walks -----------------------------------------------
+
+from dialplan_compiler.parser import MAX_NESTING  # noqa: E402
+
+VIA = 'menu via "https://ivr.example.com/routee"'
+
+
+def nested_menus(count: int) -> tuple[str, int, int]:
+    """`count` menus, each in the `on 1` branch of the one before; returns
+    the script and the line and column of the first '{' deeper than
+    MAX_NESTING (or (0, 0) if none is)."""
+    lines = ["from +302101234567", "to +306912345678", "voice en-GB female"]
+    where = (0, 0)
+    for level in range(count):
+        indent = "  " * (2 * level)
+        lines.append(f"{indent}{VIA} {{")
+        if 2 * level + 1 == MAX_NESTING + 1:
+            where = (len(lines), len(lines[-1]))
+        lines.append(f'{indent}  say "Press 1 for level {level + 2}."')
+        lines.append(f"{indent}  on 1 {{")
+        if 2 * level + 2 == MAX_NESTING + 1:
+            where = (len(lines), len(lines[-1]))
+    lines.append("  " * (2 * count) + 'say "You reached the bottom."')
+    lines += ["  " * level + "}" for level in reversed(range(2 * count))]
+    return "\n".join(lines) + "\n", *where
+
+
+@pytest.mark.parametrize("command", ["check", "compile", "simulate", "graph"])
+def test_menus_nested_too_deep_are_one_located_error(tmp_path, command, monkeypatch):
+    """150 menus one inside the other used to end in a RecursionError
+    (exit 3, "internal error"); now the '{' past the limit is DP012."""
+    monkeypatch.setenv("DIALPLAN_SIGNING_SECRET", "s" * 32)
+    source, line, column = nested_menus(150)
+    name = write(tmp_path, "deep.call", source)
+    result = run([command, name])
+    assert "RecursionError" not in result.output and "internal error" not in result.output
+    assert_findings(result, name, line, column, "DP012")
+    assert "blocks nest at most 50 deep" in result.output
+
+
+@pytest.mark.parametrize("command", ["check", "compile", "simulate", "graph", "fmt"])
+def test_menus_nested_up_to_the_limit_work(tmp_path, command, monkeypatch):
+    """Every walk of the tree is safe at the deepest nesting accepted."""
+    monkeypatch.setenv("DIALPLAN_SIGNING_SECRET", "s" * 32)
+    source, _, _ = nested_menus(MAX_NESTING // 2)
+    name = write(tmp_path, "deepest.call", source)
+    result = run([command, name])
+    assert result.exit_code == 0, result.output[-3000:]
+    assert "Traceback" not in result.output
+
+
+def test_fmt_of_blocks_nested_too_deep_is_an_error_not_a_crash(tmp_path):
+    source = 'say "x" in en-GB {\n' * 500 + "}\n" * 500
+    name = write(tmp_path, "blocks.call", source)
+    result = run(["fmt", name])
+    assert "RecursionError" not in result.output and "internal error" not in result.output
+    assert_findings(result, name, MAX_NESTING + 1, 18, "DP012")
+    assert Path(name).read_text() == source  # left alone
+
+
+def test_fmt_check_of_blocks_nested_too_deep(tmp_path):
+    name = write(tmp_path, "blocks.call", "on 1 {\n" * 500 + "}\n" * 500)
+    assert_findings(run(["fmt", "--check", name]), name, MAX_NESTING + 1, 6, "DP012")
+
+
+def test_config_nested_too_deep_is_a_usage_error_naming_the_file(tmp_path):
+    """tomllib recurses: 5,000 nested arrays used to print a raw
+    RecursionError traceback. Now: DP011 at the bracket, exit 2."""
+    (tmp_path / ".dialplan.toml").write_text("select = " + "[" * 5000 + "]" * 5000 + "\n")
+    (tmp_path / "ok.call").write_text('say "Hello." in en-GB\n')
+    for command in ("check", "compile"):
+        done = run_executable([command, "ok.call"], tmp_path)
+        output = (done.stdout + done.stderr).decode("utf-8", "replace")
+        assert "Traceback" not in output and "RecursionError" not in output, output[-3000:]
+        assert done.returncode == 2, (done.returncode, output[-3000:])
+        assert re.search(r"error\[DP011\]: invalid TOML: arrays or tables are nested too deep",
+                         output), output[:3000]
+        assert ".dialplan.toml:1:110" in output, output[:3000]
+
+
+@pytest.mark.parametrize("opener", ["[", '{"a":'])
+@pytest.mark.parametrize("command", ["validate", "decompile"])
+def test_json_nested_100k_deep(tmp_path, opener, command):
+    name = write(tmp_path, "deep.json", opener * 100_000)
+    result = run([command, name])
+    assert "RecursionError" not in result.output and "internal error" not in result.output
+    assert_findings(result, name, 1, 100 * len(opener) + 1, "DP010")
