@@ -67,6 +67,16 @@ class FileReport:
     diagnostics: tuple[Diagnostic, ...]
 
 
+def source_lines(text: str) -> list[str]:
+    """The lines of a source, numbered as the parser numbers them: a line
+    ends at "\\r\\n", "\\n" or a lone "\\r", and at nothing else
+    (`str.splitlines` also breaks at \\f, \\v, \\x1c, U+2028, …, which the
+    parser counts as part of a line)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n")
+
+
 def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     return sorted(diagnostics, key=Diagnostic.sort_key)
 

@@ -37,17 +37,17 @@ def code_units(text: str, encoding: str) -> int:
 
 
 class TextIndex:
-    """Converts between the checker's positions (1-based lines split at
-    `\\n`, 1-based columns in code points, after any byte-order mark),
-    offsets into the editor's text, and LSP positions (0-based lines split
-    at `\\r\\n`, `\\n` or `\\r`, characters in the negotiated encoding)."""
+    """Converts between the checker's positions (1-based lines, 1-based
+    columns in code points, after any byte-order mark), offsets into the
+    editor's text, and LSP positions (0-based lines, characters in the
+    negotiated encoding). Both split lines at `\\r\\n`, `\\n` or `\\r`."""
 
     def __init__(self, text: str, encoding: str = "utf-16") -> None:
         self.text = text
         self.encoding = encoding
         self.bom = 1 if text.startswith("\ufeff") else 0
         body = text[self.bom:]
-        self._starts = [0] + [m.end() for m in re.finditer("\n", body)]
+        self._starts = [0] + [m.end() for m in re.finditer("\n|\r(?!\n)", body)]
         self._body_length = len(body)
         breaks = list(re.finditer(r"\r\n|\n|\r", text))
         self._lsp_starts = [0] + [m.end() for m in breaks]
@@ -110,9 +110,9 @@ class Completion:
 _TOKEN = re.compile(r"""
     (?P<string>"(?:[^"\\\r\n]|\\[^\r\n])*"?)
   | (?P<comment>\#[^\r\n]*)
-  | (?P<continuation>\\[ \t]*(?:\r\n|\n))
-  | (?P<separator>\r\n|\n|;|[{}])
-  | (?P<space>[ \t\f\v\r]+)
+  | (?P<continuation>\\[ \t]*(?:\r\n|\n|\r))
+  | (?P<separator>\r\n|\n|\r|;|[{}])
+  | (?P<space>[ \t\f\v]+)
   | (?P<atom>[^\s"{};\#\\\x00-\x1f\x7f]+)
   | (?P<other>.)
 """, re.X | re.S)
@@ -351,6 +351,9 @@ class Symbol:
     children: tuple["Symbol", ...] = ()
 
 
+_CONTINUATION = re.compile(r"\\[ \t]*(?:\r\n|\n|\r)")
+
+
 def symbols(text: str) -> list[Symbol]:
     """The statements of the file, in order, for an outline."""
     bom = 1 if text.startswith("\ufeff") else 0
@@ -364,7 +367,7 @@ def symbols(text: str) -> list[Symbol]:
         detail = ""
         if statement.args:
             source = body[statement.args[0].span.start:statement.args[-1].span.end]
-            detail = " ".join(source.replace("\\\n", " ").split())
+            detail = " ".join(_CONTINUATION.sub(" ", source).split())
             if len(detail) > 60:
                 detail = detail[:59] + "…"
         children = tuple(symbol(s) for s in statement.block.statements) \

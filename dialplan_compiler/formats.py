@@ -19,7 +19,7 @@ from pathlib import PurePath
 from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import quote
 
-from .diagnostics import Diagnostic, FileReport, Severity
+from .diagnostics import Diagnostic, FileReport, Severity, source_lines
 from .nodes import Span
 from .rules import RULES, Rule
 
@@ -74,12 +74,7 @@ def _severity(diagnostic: Diagnostic) -> str:
 
 
 def _source_lines(source: str | None) -> list[str]:
-    # The parser counts lines by "\n" only (a "\r" before it belongs to the
-    # line break), so `splitlines`, which also splits on \f, \x1c, \u2028, …,
-    # would get the line numbers wrong.
-    if source is None:
-        return []
-    return [line[:-1] if line.endswith("\r") else line for line in source.split("\n")]
+    return [] if source is None else source_lines(source)
 
 
 def _region(span: Span) -> tuple[int, int, int, int]:

@@ -75,6 +75,9 @@ _DURATION = re.compile(
     r"(?=[0-9])(?:(?P<h>[0-9]+)h)?(?:(?P<m>[0-9]+)m(?!s))?(?:(?P<s>[0-9]+)s)?(?:(?P<ms>[0-9]+)ms)?")
 _PLACEHOLDER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPECIAL = re.compile(r"[\\{}]")
+#: A carriage return that is not part of "\r\n": a line break of its own
+#: (classic Mac OS line endings).
+_LONE_CR = re.compile(r"\r(?!\n)")
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 
 
@@ -391,8 +394,14 @@ def generate_standalone() -> str:
 
 
 def parse(text: str, file: str = "<string>") -> ParseResult:
-    """Parse `.call` source text. Never raises on bad input."""
+    """Parse `.call` source text. Never raises on bad input.
+
+    Lines end at "\\r\\n", "\\n" or a lone "\\r". The lexer counts lines at
+    "\\n", so a lone "\\r" is read as "\\n": one character for another, so
+    that every offset and column stays the same as in `text`."""
     LarkError = _backend().LarkError
+    if "\r" in text:
+        text = _LONE_CR.sub("\n", text)
     ctx = _Context(file, text)
     token = _context.set(ctx)
     try:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import IO, Iterable
 
-from .diagnostics import Diagnostic, FileReport, Severity
+from .diagnostics import Diagnostic, FileReport, Severity, source_lines
 from .nodes import Span
 
 _RESET = "\x1b[0m"
@@ -44,10 +44,9 @@ def use_color(stream: IO | None, choice: str = "auto") -> bool:
 
 @lru_cache(maxsize=8)
 def _lines(source: str) -> tuple[str, ...]:
-    """The lines of a file, split once however many diagnostics it has. Only
-    on "\n": str.splitlines() also breaks at \f, \v, \x85 and U+2028, which
-    the parser counts as part of a line."""
-    return tuple(line.removesuffix("\r") for line in source.split("\n"))
+    """The lines of a file (as the parser counts them), split once however
+    many diagnostics it has."""
+    return tuple(source_lines(source))
 
 
 def _width(text: str) -> int:

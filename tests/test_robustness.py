@@ -492,3 +492,46 @@ def test_json_nested_100k_deep(tmp_path, opener, command):
     result = run([command, name])
     assert "RecursionError" not in result.output and "internal error" not in result.output
     assert_findings(result, name, 1, 100 * len(opener) + 1, "DP010")
+
+
+# --- line endings: \r\n, \n and a lone \r are all line breaks ----------------------------
+
+LINES = ['from +302101234567', 'to +306912345678', 'voice en-GB', '',
+         'say "Hello."  # greet', 'say "Bye." in en-gb', 'pause 1s']
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n", "\n"])
+def test_every_line_ending_gives_the_same_positions(tmp_path, ending):
+    """A file saved with classic Mac line endings (a lone \\r) used to be
+    one long line: its errors were all on line 1, and fmt merged it."""
+    name = write(tmp_path, "endings.call", ending.join(LINES) + ending)
+    result = run(["check", name])
+    assert_findings(result, name, 6, 15, "DP204")
+    assert " 6 | say \"Bye.\" in en-gb\n" in result.output  # the snippet is that line alone
+    data = json.loads(run(["check", "--format", "json", name]).stdout)
+    assert [(d["line"], d["column"], d["code"]) for d in data["diagnostics"]] == \
+        [(6, 15, "DP204")]
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n"])
+def test_fmt_keeps_the_lines_apart_and_writes_newlines(tmp_path, ending):
+    name = write(tmp_path, "endings.call", ending.join(LINES) + ending)
+    result = run(["fmt", name])
+    assert result.exit_code == 0, result.output
+    assert Path(name).read_bytes().decode() == "\n".join(LINES) + "\n"
+
+
+def test_lone_carriage_returns_mixed_with_newlines(tmp_path):
+    # "\r\r\n" is a lone \r and then \r\n: two line breaks.
+    name = write(tmp_path, "mixed.call", 'say "A." in en-GB\r\r\nsay "B." in en-gb\rpause 1s\n')
+    assert_findings(run(["check", name]), name, 3, 13, "DP204")
+
+
+def test_unreadable_byte_after_lone_carriage_returns(tmp_path):
+    name = write(tmp_path, "cr.call", b'say "A." in en-GB\rpause 1s\r\xff\r')
+    assert_findings(run(["check", name]), name, 3, 1, "DP001")
+
+
+def test_continuation_before_a_lone_carriage_return(tmp_path):
+    name = write(tmp_path, "cont.call", 'say "A." \\\r  in en-gb\rpause 1s\r')
+    assert_findings(run(["check", name]), name, 2, 6, "DP204")
