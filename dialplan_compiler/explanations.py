@@ -197,8 +197,10 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         """A JSON payload, a request body or a dialplan {"verbs": [...]}
         written by hand or by another tool and checked before it goes to
         Routee, that is not valid JSON: a syntax error (a trailing comma,
-        single quotes, a comment), a key given twice in one object, or
-        arrays and objects nested more than 100 deep. Routee reads JSON: a
+        single quotes, a comment), a key given twice in one object, arrays
+        and objects nested more than 100 deep, or a string with half of a
+        UTF-16 surrogate pair alone (\\ud800 without the \\udc00-\\udfff
+        that completes it), which is no character, so not Unicode text. Routee reads JSON: a
         request body it cannot parse is refused, and only a valid dialplan
         answered to an eventUrl replaces the running one (documented). A
         duplicate key is refused as well because JSON parsers disagree on

@@ -19,7 +19,7 @@ from pathlib import PurePath
 from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import quote
 
-from .diagnostics import Diagnostic, FileReport, Severity, source_lines
+from .diagnostics import Diagnostic, FileReport, Severity, printable, source_lines
 from .nodes import Span
 from .rules import RULES, Rule
 
@@ -104,7 +104,7 @@ def _render_json(reports: list[FileReport], tool_version: str) -> str:
 
 def _json_position(span: Span) -> dict[str, Any]:
     line, column, end_line, end_column = _region(span)
-    return {"file": span.file, "line": line, "column": column,
+    return {"file": printable(span.file), "line": line, "column": column,
             "end_line": end_line, "end_column": end_column}
 
 
@@ -113,10 +113,10 @@ def _json_diagnostic(diagnostic: Diagnostic) -> dict[str, Any]:
         **_json_position(diagnostic.span),
         "code": diagnostic.code,
         "severity": _severity(diagnostic),
-        "message": diagnostic.message,
-        "help": diagnostic.help,
-        "label": diagnostic.label,
-        "related": [{**_json_position(r.span), "message": r.message}
+        "message": printable(diagnostic.message),
+        "help": diagnostic.help and printable(diagnostic.help),
+        "label": diagnostic.label and printable(diagnostic.label),
+        "related": [{**_json_position(r.span), "message": printable(r.message)}
                     for r in diagnostic.related],
     }
 
@@ -153,7 +153,7 @@ def _sarif_text(text: str) -> str:
     (§3.11.5, they would otherwise start placeholders) and square brackets
     escaped with a backslash (§3.11.6, they would otherwise start embedded
     links). Rule descriptions are not message objects and stay as they are."""
-    return (text.replace("{", "{{").replace("}", "}}")
+    return (printable(text).replace("{", "{{").replace("}", "}}")
             .replace("[", "\\[").replace("]", "\\]"))
 
 
@@ -196,11 +196,13 @@ def _sarif_message(diagnostic: Diagnostic) -> str:
 
 def _artifact_location(file: str) -> dict[str, Any]:
     """A relative path becomes a relative URI against %SRCROOT% (the
-    repository root, for GitHub); an absolute one a file:// URI."""
+    repository root, for GitHub); an absolute one a file:// URI. A name
+    that is not UTF-8 keeps its bytes, percent-encoded."""
     path = PurePath(file)
     if path.is_absolute():
         return {"uri": path.as_uri()}
-    return {"uri": quote(path.as_posix(), safe="/"), "uriBaseId": SRCROOT}
+    return {"uri": quote(path.as_posix(), safe="/", errors="surrogateescape"),
+            "uriBaseId": SRCROOT}
 
 
 def _sarif_location(span: Span, message: str | None) -> dict[str, Any]:
@@ -249,7 +251,8 @@ class _LineHashes:
         line = diagnostic.span.line
         text = self._lines[line - 1].strip() if 1 <= line <= len(self._lines) else ""
         uri = _artifact_location(diagnostic.span.file)["uri"]
-        digest = hashlib.sha256("\0".join((diagnostic.code, uri, text)).encode("utf-8"))
+        digest = hashlib.sha256("\0".join((diagnostic.code, uri, text)).encode("utf-8",
+                                                                                "surrogatepass"))
         key = digest.hexdigest()[:16]
         self._seen[key] = self._seen.get(key, 0) + 1
         return f"{key}:{self._seen[key]}"
@@ -288,7 +291,7 @@ def _github_command(diagnostic: Diagnostic) -> str:
 
 
 def _render_github(reports: list[FileReport], tool_version: str) -> str:
-    return "".join(_github_command(d) + "\n" for _, d in _diagnostics(reports))
+    return printable("".join(_github_command(d) + "\n" for _, d in _diagnostics(reports)))
 
 
 _RENDERERS: dict[str, Callable[[list[FileReport], str], str]] = {

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import IO, Iterable
 
-from .diagnostics import Diagnostic, FileReport, Severity, source_lines
+from .diagnostics import Diagnostic, FileReport, Severity, printable, source_lines
 from .nodes import Span
 
 _RESET = "\x1b[0m"
@@ -107,7 +107,7 @@ class TextRenderer:
         if diagnostic.help:
             out.append(f"{pad} {self.style('gutter', '=')} {self.style('help', 'help')}: "
                        f"{diagnostic.help}")
-        return "\n".join(out)
+        return printable("\n".join(out))
 
     def _underline(self, text: str, mark: _Mark) -> str:
         span = mark.span
@@ -135,8 +135,9 @@ class TextRenderer:
             for diagnostic in diagnostics:
                 blocks.append(self.render(diagnostic, report.source) + "\n")
             if hidden:
-                blocks.append(f"{report.path}: {hidden} more diagnostic"
-                              f"{'s' if hidden > 1 else ''} not shown (--max-errors {max_errors})\n")
+                blocks.append(printable(f"{report.path}: {hidden} more diagnostic"
+                                        f"{'s' if hidden > 1 else ''} not shown "
+                                        f"(--max-errors {max_errors})\n"))
         return "\n".join(blocks)
 
 
@@ -148,7 +149,7 @@ def render_concise(reports: Iterable[FileReport]) -> str:
         for d in report.diagnostics:
             lines.append(f"{d.span.file}:{d.span.line}:{d.span.column}: "
                          f"{d.severity.value}[{d.code}]: {d.message}")
-    return "\n".join(lines) + ("\n" if lines else "")
+    return printable("\n".join(lines) + ("\n" if lines else ""))
 
 
 def summary(reports: Iterable[FileReport]) -> str:

@@ -535,3 +535,68 @@ def test_unreadable_byte_after_lone_carriage_returns(tmp_path):
 def test_continuation_before_a_lone_carriage_return(tmp_path):
     name = write(tmp_path, "cont.call", 'say "A." \\\r  in en-gb\rpause 1s\r')
     assert_findings(run(["check", name]), name, 2, 6, "DP204")
+
+
+# --- lone surrogates: JSON escapes that are no character, names that are not UTF-8 -------
+
+FORMATS = ["text", "concise", "json", "sarif", "github"]
+
+
+@pytest.mark.parametrize("output_format", FORMATS)
+def test_json_key_with_a_lone_surrogate(tmp_path, output_format):
+    """`{"\\ud800": 1}` used to end `validate` in a UnicodeEncodeError
+    traceback when the key was printed."""
+    name = write(tmp_path, "surrogate.json", b'{"\\ud800": 1}\n')
+    result = run(["validate", "--format", output_format, name])
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        repr(result.exception)
+    assert result.exit_code == 1, result.output[:3000]
+    if output_format == "json":
+        found = [(d["code"], d["line"], d["column"]) for d in json.loads(result.stdout)["diagnostics"]]
+        assert ("DP010", 1, 3) in found, found
+    elif output_format == "sarif":
+        results = json.loads(result.stdout)["runs"][0]["results"]
+        assert any(r["ruleId"] == "DP010" and "surrogate" in r["message"]["text"]
+                   for r in results), results
+    elif output_format == "github":
+        assert "line=1,col=3,endLine=1,endColumn=9,title=DP010::" in result.output
+    else:
+        assert_findings(result, name, 1, 3, "DP010")
+        assert "surrogate pair, alone" in result.output
+
+
+def test_decompile_of_a_lone_surrogate(tmp_path):
+    name = write(tmp_path, "surrogate.json",
+                 b'{"verbs": [{"type": "SAY", "message": {"text": "\\ud800", '
+                 b'"language": "en-GB"}}]}\n')
+    assert_findings(run(["decompile", name]), name, 1, 49, "DP010")
+
+
+def test_say_text_with_a_lone_surrogate_is_not_valid(tmp_path):
+    """Half a pair in the text used to pass validation, as if Routee could
+    speak it; a whole pair is one character, and a \\\\ is no escape."""
+    text = '"Hi \\udc00 \\ud83d\\ude00 \\\\ud800 \\ud800\\ud800!"'
+    payload = ('{"verbs": [{"type": "SAY", "message": {"text": ' + text +
+               ', "language": "en-GB"}}]}\n')
+    name = write(tmp_path, "say.json", payload)
+    result = run(["validate", name])
+    assert_findings(result, name)
+    found = [(c, l, k) for c, l, k in located_errors(name, result.output)]
+    start = payload.index(text) + 1
+    assert found == [("DP010", 1, start + 4), ("DP010", 1, start + 32),
+                     ("DP010", 1, start + 38)], found
+
+
+@pytest.mark.parametrize("output_format", FORMATS)
+def test_file_name_that_is_not_utf8_in_every_format(tmp_path, output_format):
+    (tmp_path / os.fsdecode(b"bad\xff.call")).write_text('say "Hi." in en-gb\n')
+    done = run_executable(["check", "--format", output_format, "."], tmp_path)
+    output = (done.stdout + done.stderr).decode("utf-8", "replace")
+    assert "Traceback" not in output, output[-3000:]
+    assert done.returncode == 1, (done.returncode, output[-3000:])
+    assert "DP204" in output
+    if output_format == "json":
+        assert json.loads(done.stdout)["diagnostics"][0]["file"] == "./bad\ufffd.call"
+    elif output_format == "sarif":
+        location = json.loads(done.stdout)["runs"][0]["results"][0]["locations"][0]
+        assert location["physicalLocation"]["artifactLocation"]["uri"] == "bad%FF.call"
