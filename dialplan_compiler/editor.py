@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import Iterator, Literal
+from typing import Any, Iterator, Literal
 
 from . import rules
 from .nodes import Statement, Word
@@ -52,6 +52,11 @@ class TextIndex:
         breaks = list(re.finditer(r"\r\n|\n|\r", text))
         self._lsp_starts = [0] + [m.end() for m in breaks]
         self._lsp_ends = [m.start() for m in breaks] + [len(text)]
+
+    @property
+    def line_count(self) -> int:
+        """Lines of the document, as LSP counts them."""
+        return len(self._lsp_starts)
 
     def offset(self, line: int, column: int) -> int:
         """The offset of a checker position, clamped to its line."""
@@ -257,11 +262,19 @@ def _walk(statements) -> Iterator[Statement]:
             yield from _walk(statement.block.statements)
 
 
-def hover(text: str, offset: int) -> tuple[str, int, int] | None:
+_UNPARSED: Any = object()
+
+
+def _module(text: str, bom: int, module):
+    return parse(text[bom:]).module if module is _UNPARSED else module
+
+
+def hover(text: str, offset: int, module=_UNPARSED) -> tuple[str, int, int] | None:
     """Markdown for the statement name or option under `offset`, with the
-    offsets of the word it is about."""
+    offsets of the word it is about. `module` is the text parsed, if the
+    caller has it."""
     bom = 1 if text.startswith("\ufeff") else 0
-    module = parse(text[bom:]).module
+    module = _module(text, bom, module)
     if module is None:
         return None
     at = offset - bom
@@ -281,11 +294,11 @@ def hover(text: str, offset: int) -> tuple[str, int, int] | None:
     return None
 
 
-def definition(text: str, offset: int) -> tuple[int, int] | None:
+def definition(text: str, offset: int, module=_UNPARSED) -> tuple[int, int] | None:
     """For `again` under `offset`: where the menu it asks again is (the
     offsets of that `menu` keyword); None elsewhere."""
     bom = 1 if text.startswith("\ufeff") else 0
-    module = parse(text[bom:]).module
+    module = _module(text, bom, module)
     if module is None:
         return None
     at = offset - bom
@@ -354,11 +367,11 @@ class Symbol:
 _CONTINUATION = re.compile(r"\\[ \t]*(?:\r\n|\n|\r)")
 
 
-def symbols(text: str) -> list[Symbol]:
+def symbols(text: str, module=_UNPARSED) -> list[Symbol]:
     """The statements of the file, in order, for an outline."""
     bom = 1 if text.startswith("\ufeff") else 0
     body = text[bom:]
-    module = parse(body).module
+    module = _module(text, bom, module)
     if module is None:
         return []
 
