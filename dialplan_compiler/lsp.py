@@ -104,8 +104,9 @@ class Checked:
     #: The file name the diagnostics' spans carry.
     name: str
     index: TextIndex
-    #: Each dialplan diagnostic with the LSP diagnostic it was published as.
-    found: list[tuple[Diagnostic | None, lsp.Diagnostic]]
+    #: Each dialplan diagnostic with the LSP diagnostic it was published as
+    #: (None until the version is checked: completion needs no check).
+    found: list[tuple[Diagnostic | None, lsp.Diagnostic]] | None
     #: The document's version when it was checked (None if the client gave none).
     version: int | None = None
     _module: Any = field(default=None, repr=False)
@@ -155,16 +156,34 @@ class DialplanServer(LanguageServer):
         except (OSError, UnicodeDecodeError) as error:
             return f"cannot read the configuration: {error}"
 
-    def check(self, uri: str, *, fresh: bool = False) -> Checked:
-        """Check the document as it is now (or reuse the last check of the
-        same text, unless `fresh`)."""
+    def snapshot(self, uri: str) -> Checked:
+        """The document as it is now, for requests that need no diagnostics
+        (completion, definition, the outline): the last check's if it was of
+        this version, else a view of it that a check completes later."""
         doc = self.document(uri)
         text, encoding = doc.source, self.encoding
         last = self.checked.get(uri)
-        if last is not None and not fresh and last.encoding == encoding and (
+        if last is not None and last.encoding == encoding and (
                 last.version == doc.version if doc.version is not None else last.text == text):
             return last
-        index = TextIndex(text, encoding)
+        path = Path(to_fs_path(uri)) if uri.startswith("file:") else None
+        view = Checked(text, encoding, str(path) if path else uri, TextIndex(text, encoding),
+                       None, doc.version)
+        self.checked[uri] = view
+        return view
+
+    def check(self, uri: str, *, fresh: bool = False) -> Checked:
+        """Check the document as it is now (or reuse the last check of the
+        same version, unless `fresh`)."""
+        if fresh:
+            self.checked.pop(uri, None)
+        checked = self.snapshot(uri)
+        if checked.found is None:
+            checked.found = self._diagnostics(uri, checked)
+        return checked
+
+    def _diagnostics(self, uri: str, checked: Checked) -> list:
+        text, name, index = checked.text, checked.name, checked.index
         path = Path(to_fs_path(uri)) if uri.startswith("file:") else None
         name = str(path) if path else uri
         config = self.config_for(path)
@@ -183,9 +202,7 @@ class DialplanServer(LanguageServer):
                     f"{type(error).__name__}: {error} (please report it)", "internal"))]
             else:
                 found = [(d, _to_lsp(d, name, uri, index)) for d in result.diagnostics]
-        checked = Checked(text, encoding, name, index, found, doc.version)
-        self.checked[uri] = checked
-        return checked
+        return found
 
     def publish(self, uri: str, *, fresh: bool = False) -> None:
         checked = self.check(uri, fresh=fresh)
@@ -510,7 +527,7 @@ def create_server() -> DialplanServer:
                     lsp.CompletionOptions(trigger_characters=[" "]))
     @_guarded
     def on_completion(params: lsp.CompletionParams) -> lsp.CompletionList:
-        checked = server.check(params.text_document.uri)
+        checked = server.snapshot(params.text_document.uri)
         if checked.beyond(params.position):
             return lsp.CompletionList(is_incomplete=False, items=[])
         index = checked.index
@@ -570,7 +587,7 @@ def create_server() -> DialplanServer:
     def on_definition(params: lsp.DefinitionParams) -> lsp.Location | None:
         """From `again` to the menu it asks again."""
         uri = params.text_document.uri
-        checked = server.check(uri)
+        checked = server.snapshot(uri)
         if checked.beyond(params.position):
             return None
         index = checked.index
@@ -582,7 +599,7 @@ def create_server() -> DialplanServer:
     @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     @_guarded
     def on_symbols(params: lsp.DocumentSymbolParams) -> list[lsp.DocumentSymbol]:
-        checked = server.check(params.text_document.uri)
+        checked = server.snapshot(params.text_document.uri)
         index = checked.index
 
         def convert(symbol) -> lsp.DocumentSymbol:
