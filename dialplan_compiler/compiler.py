@@ -50,7 +50,7 @@ def decode_source(data: bytes, file: str) -> tuple[str | None, list[Diagnostic]]
 def _unreadable(body: bytes, offset: int, bom: int, file: str, message: str,
                 help: str) -> Diagnostic:
     """A diagnostic at byte `offset` of `body` (the file after a `bom`-byte BOM)."""
-    before = body[:offset]
+    before = body[:offset].replace(b"\r\n", b"\n").replace(b"\r", b"\n")  # as the parser
     line = before.count(b"\n") + 1
     column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
     return rules.UNREADABLE(Span(file, line, column, line, column + 1, offset, offset + 1),

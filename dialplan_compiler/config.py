@@ -104,6 +104,13 @@ def load_config(path: Path | None) -> Config:
     in_pyproject = os.path.basename(path) == "pyproject.toml"
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        # tomllib reads nested arrays and inline tables recursively.
+        line, column = _deepest(text)
+        raise _error(path, text, line, column,
+                     "invalid TOML: arrays or tables are nested too deep to read",
+                     help="dialplan's settings are flat: strings, true/false, numbers "
+                          "and lists of rule codes") from None
     except tomllib.TOMLDecodeError as error:
         match = re.search(r"line (\d+), column (\d+)", str(error))
         if match:
@@ -140,6 +147,23 @@ def load_config(path: Path | None) -> Config:
                   warnings_as_errors=values.get("warnings-as-errors", False),
                   default_sender=values.get("from"), max_errors=values.get("max-errors", 50),
                   path=path)
+
+
+def _deepest(text: str, limit: int = 100) -> tuple[int, int]:
+    """Line and column of the bracket that first opens more than `limit`
+    arrays or inline tables (strings and comments skipped, roughly): where
+    a file too deeply nested for tomllib goes wrong."""
+    depth = 0
+    for match in re.finditer(r'"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*|[\[{]|[\]}]', text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > limit:
+                offset = match.start()
+                return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+        elif token in "]}":
+            depth = max(0, depth - 1)
+    return 1, 1
 
 
 def _is_code_prefix(code: str) -> bool:

@@ -8,6 +8,7 @@ the mechanical `fixes` an editor can apply.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Iterable
@@ -65,6 +66,26 @@ class FileReport:
     path: str
     source: str | None
     diagnostics: tuple[Diagnostic, ...]
+
+
+def source_lines(text: str) -> list[str]:
+    """The lines of a source, numbered as the parser numbers them: a line
+    ends at "\\r\\n", "\\n" or a lone "\\r", and at nothing else
+    (`str.splitlines` also breaks at \\f, \\v, \\x1c, U+2028, …, which the
+    parser counts as part of a line)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """`text` with any lone surrogate (a file name that is not UTF-8, as
+    `os.fsdecode` gives it; half of a pair from a JSON escape) replaced by
+    U+FFFD, so that it can be written as UTF-8."""
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
 
 
 def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

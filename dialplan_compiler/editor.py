@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import Iterator, Literal
+from typing import Any, Iterator, Literal
 
 from . import rules
 from .nodes import Statement, Word
@@ -37,21 +37,26 @@ def code_units(text: str, encoding: str) -> int:
 
 
 class TextIndex:
-    """Converts between the checker's positions (1-based lines split at
-    `\\n`, 1-based columns in code points, after any byte-order mark),
-    offsets into the editor's text, and LSP positions (0-based lines split
-    at `\\r\\n`, `\\n` or `\\r`, characters in the negotiated encoding)."""
+    """Converts between the checker's positions (1-based lines, 1-based
+    columns in code points, after any byte-order mark), offsets into the
+    editor's text, and LSP positions (0-based lines, characters in the
+    negotiated encoding). Both split lines at `\\r\\n`, `\\n` or `\\r`."""
 
     def __init__(self, text: str, encoding: str = "utf-16") -> None:
         self.text = text
         self.encoding = encoding
         self.bom = 1 if text.startswith("\ufeff") else 0
         body = text[self.bom:]
-        self._starts = [0] + [m.end() for m in re.finditer("\n", body)]
+        self._starts = [0] + [m.end() for m in re.finditer("\n|\r(?!\n)", body)]
         self._body_length = len(body)
         breaks = list(re.finditer(r"\r\n|\n|\r", text))
         self._lsp_starts = [0] + [m.end() for m in breaks]
         self._lsp_ends = [m.start() for m in breaks] + [len(text)]
+
+    @property
+    def line_count(self) -> int:
+        """Lines of the document, as LSP counts them."""
+        return len(self._lsp_starts)
 
     def offset(self, line: int, column: int) -> int:
         """The offset of a checker position, clamped to its line."""
@@ -110,9 +115,9 @@ class Completion:
 _TOKEN = re.compile(r"""
     (?P<string>"(?:[^"\\\r\n]|\\[^\r\n])*"?)
   | (?P<comment>\#[^\r\n]*)
-  | (?P<continuation>\\[ \t]*(?:\r\n|\n))
-  | (?P<separator>\r\n|\n|;|[{}])
-  | (?P<space>[ \t\f\v\r]+)
+  | (?P<continuation>\\[ \t]*(?:\r\n|\n|\r))
+  | (?P<separator>\r\n|\n|\r|;|[{}])
+  | (?P<space>[ \t\f\v]+)
   | (?P<atom>[^\s"{};\#\\\x00-\x1f\x7f]+)
   | (?P<other>.)
 """, re.X | re.S)
@@ -257,11 +262,19 @@ def _walk(statements) -> Iterator[Statement]:
             yield from _walk(statement.block.statements)
 
 
-def hover(text: str, offset: int) -> tuple[str, int, int] | None:
+_UNPARSED: Any = object()
+
+
+def _module(text: str, bom: int, module):
+    return parse(text[bom:]).module if module is _UNPARSED else module
+
+
+def hover(text: str, offset: int, module=_UNPARSED) -> tuple[str, int, int] | None:
     """Markdown for the statement name or option under `offset`, with the
-    offsets of the word it is about."""
+    offsets of the word it is about. `module` is the text parsed, if the
+    caller has it."""
     bom = 1 if text.startswith("\ufeff") else 0
-    module = parse(text[bom:]).module
+    module = _module(text, bom, module)
     if module is None:
         return None
     at = offset - bom
@@ -281,11 +294,11 @@ def hover(text: str, offset: int) -> tuple[str, int, int] | None:
     return None
 
 
-def definition(text: str, offset: int) -> tuple[int, int] | None:
+def definition(text: str, offset: int, module=_UNPARSED) -> tuple[int, int] | None:
     """For `again` under `offset`: where the menu it asks again is (the
     offsets of that `menu` keyword); None elsewhere."""
     bom = 1 if text.startswith("\ufeff") else 0
-    module = parse(text[bom:]).module
+    module = _module(text, bom, module)
     if module is None:
         return None
     at = offset - bom
@@ -351,11 +364,14 @@ class Symbol:
     children: tuple["Symbol", ...] = ()
 
 
-def symbols(text: str) -> list[Symbol]:
+_CONTINUATION = re.compile(r"\\[ \t]*(?:\r\n|\n|\r)")
+
+
+def symbols(text: str, module=_UNPARSED) -> list[Symbol]:
     """The statements of the file, in order, for an outline."""
     bom = 1 if text.startswith("\ufeff") else 0
     body = text[bom:]
-    module = parse(body).module
+    module = _module(text, bom, module)
     if module is None:
         return []
 
@@ -364,7 +380,7 @@ def symbols(text: str) -> list[Symbol]:
         detail = ""
         if statement.args:
             source = body[statement.args[0].span.start:statement.args[-1].span.end]
-            detail = " ".join(source.replace("\\\n", " ").split())
+            detail = " ".join(_CONTINUATION.sub(" ", source).split())
             if len(detail) > 60:
                 detail = detail[:59] + "…"
         children = tuple(symbol(s) for s in statement.block.statements) \

@@ -12,7 +12,8 @@ Some rules need special examples:
 
 * DP001 is about bytes that are not UTF-8, which a `str` cannot hold: its
   `wrong` is the text as shown, `wrong_bytes` the bytes actually checked.
-* DP009 needs more than 50 syntax errors: its `wrong` is generated.
+* DP009 needs more than 50 syntax errors, DP012 blocks more than 50 deep:
+  their `wrong` examples are generated.
 * DP901 fires only when the checker has a bug, so it has no `wrong`.
 * DP011 is about the configuration file, not a script: its examples are
   the contents of a `.dialplan.toml` (mode "config").
@@ -31,7 +32,7 @@ from types import MappingProxyType
 from typing import Literal, Mapping
 
 from . import rules
-from .parser import MAX_SYNTAX_ERRORS
+from .parser import MAX_NESTING, MAX_SYNTAX_ERRORS
 
 #: Width of `explain`'s output, in columns.
 WIDTH = 79
@@ -85,6 +86,26 @@ _JSON_PLAN = "\n".join(
     [f'  {{"type": "SAY", "message": {{"text": "Step {n}.", "language": "en-GB"}}}},'
      for n in range(1, MAX_SYNTAX_ERRORS + 2)] +
     ["]}"]) + "\n"
+
+# DP012: menus in branches of menus, one level more than blocks may nest.
+_VIA = 'menu via "https://ivr.example.com/routee"'
+_DEEP_MENUS = ("voice en-GB\n"
+               f"# {MAX_NESTING // 2 + 1} menus, each in a branch of the one before\n"
+               + f"{_VIA} {{ on 1 {{\n" * (MAX_NESTING // 2 + 1)
+               + '  say "You reached the bottom."\n'
+               + "} }\n" * (MAX_NESTING // 2 + 1))
+_TWO_MENUS = ("voice en-GB\n"
+              f"{_VIA} {{\n"
+              '  say "For appointments press 1."\n'
+              "  on 1 {\n"
+              f"    {_VIA} {{\n"
+              '      say "For a new appointment press 1."\n'
+              "      on 1 {\n"
+              '        handoff "https://ivr.example.com/appointments"\n'
+              "      }\n"
+              "    }\n"
+              "  }\n"
+              "}\n")
 
 # The start of a menu, shared by the examples of the menu rules.
 _MENU = ('voice en-GB\nmenu via "https://ivr.example.com/routee" {\n'
@@ -176,8 +197,10 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         """A JSON payload, a request body or a dialplan {"verbs": [...]}
         written by hand or by another tool and checked before it goes to
         Routee, that is not valid JSON: a syntax error (a trailing comma,
-        single quotes, a comment), a key given twice in one object, or
-        arrays and objects nested more than 100 deep. Routee reads JSON: a
+        single quotes, a comment), a key given twice in one object, arrays
+        and objects nested more than 100 deep, or a string with half of a
+        UTF-16 surrogate pair alone (\\ud800 without the \\udc00-\\udfff
+        that completes it), which is no character, so not Unicode text. Routee reads JSON: a
         request body it cannot parse is refused, and only a valid dialplan
         answered to an eventUrl replaces the running one (documented). A
         duplicate key is refused as well because JSON parsers disagree on
@@ -206,6 +229,18 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         'ignore = ["alphanumeric-sender"]\n',
         'ignore = ["DP304"]\n',
         mode="config"),
+    "DP012": _x(
+        f"""Blocks nest at most {MAX_NESTING} deep. The block of a menu and
+        the block of each of its branches count one level each, so a menu
+        in a branch of another menu takes two levels and menus nest at most
+        {MAX_NESTING // 2} deep. This is a limit of dialplan, not of Routee:
+        checking, formatting and the editor support walk the blocks one
+        inside the other, and a limit keeps a generated or corrupted file
+        from exhausting them; real call flows stay a few levels deep. The
+        error points at the '{{' of the first block too deep, and the blocks
+        inside it are left out. Flatten the flow: ask fewer questions in a
+        row, or hand the caller over to another flow with handoff.""",
+        _DEEP_MENUS, _TWO_MENUS),
 
     # --- DP1xx: statements and arguments -------------------------------------------
     "DP101": _x(

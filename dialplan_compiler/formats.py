@@ -8,24 +8,33 @@ fields are only ever added to it, never renamed, removed or given a new
 meaning, without a new version number.
 
 Every format lists the files in the order of `reports` and each file's
-diagnostics in source order (line, column, code).
+diagnostics in source order (line, column, code), at most
+`MAX_DIAGNOSTICS_PER_FILE` of them per file: a generated file can hold
+hundreds of thousands of mistakes, and a document listing them all took
+gigabytes to build. Each format says how many it left out.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 from pathlib import PurePath
 from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import quote
 
-from .diagnostics import Diagnostic, FileReport, Severity
+from .diagnostics import Diagnostic, FileReport, Severity, printable, source_lines
 from .nodes import Span
 from .rules import RULES, Rule
 
-__all__ = ["FORMATS", "JSON_FORMAT_VERSION", "SARIF_SCHEMA_URI", "render_report"]
+__all__ = ["FORMATS", "JSON_FORMAT_VERSION", "MAX_DIAGNOSTICS_PER_FILE", "SARIF_SCHEMA_URI",
+           "render_report"]
 
 TOOL_NAME = "dialplan"
+
+#: Diagnostics listed per file, the first in source order; the rest are
+#: counted (docs/output-formats.md). The text format has --max-errors.
+MAX_DIAGNOSTICS_PER_FILE = 1000
 
 #: The version of the `json` document. Bumped only for a change that could
 #: break a consumer: a field removed, renamed, retyped or given a new meaning.
@@ -60,7 +69,22 @@ def render_report(format: str, reports: Sequence[FileReport], *, tool_version: s
 # --- shared ------------------------------------------------------------------------
 
 def _in_source_order(report: FileReport) -> list[Diagnostic]:
-    return sorted(report.diagnostics, key=lambda d: (d.span.line, d.span.column, d.code))
+    """The diagnostics listed for `report`: the first MAX_DIAGNOSTICS_PER_FILE
+    in source order."""
+    key = lambda d: (d.span.line, d.span.column, d.code)  # noqa: E731
+    if len(report.diagnostics) > MAX_DIAGNOSTICS_PER_FILE:
+        return heapq.nsmallest(MAX_DIAGNOSTICS_PER_FILE, report.diagnostics, key=key)
+    return sorted(report.diagnostics, key=key)
+
+
+def _omitted(report: FileReport) -> int:
+    return max(0, len(report.diagnostics) - MAX_DIAGNOSTICS_PER_FILE)
+
+
+def _omission(report: FileReport) -> str:
+    count = _omitted(report)
+    return (f"{count} more diagnostic{'s' if count > 1 else ''} in {printable(report.path)} "
+            f"not listed (at most {MAX_DIAGNOSTICS_PER_FILE} per file)")
 
 
 def _diagnostics(reports: Iterable[FileReport]) -> Iterable[tuple[FileReport, Diagnostic]]:
@@ -74,12 +98,7 @@ def _severity(diagnostic: Diagnostic) -> str:
 
 
 def _source_lines(source: str | None) -> list[str]:
-    # The parser counts lines by "\n" only (a "\r" before it belongs to the
-    # line break), so `splitlines`, which also splits on \f, \x1c, \u2028, …,
-    # would get the line numbers wrong.
-    if source is None:
-        return []
-    return [line[:-1] if line.endswith("\r") else line for line in source.split("\n")]
+    return [] if source is None else source_lines(source)
 
 
 def _region(span: Span) -> tuple[int, int, int, int]:
@@ -95,21 +114,23 @@ def _region(span: Span) -> tuple[int, int, int, int]:
 # --- json --------------------------------------------------------------------------
 
 def _render_json(reports: list[FileReport], tool_version: str) -> str:
-    diagnostics = [d for _, d in _diagnostics(reports)]
-    errors = sum(_severity(d) == "error" for d in diagnostics)
+    total = sum(len(r.diagnostics) for r in reports)
+    errors = sum(d.severity is Severity.ERROR for r in reports for d in r.diagnostics)
     document = {
         "version": JSON_FORMAT_VERSION,
         "tool": {"name": TOOL_NAME, "version": tool_version},
-        "summary": {"files": len(reports), "errors": errors,
-                    "warnings": len(diagnostics) - errors},
-        "diagnostics": [_json_diagnostic(d) for d in diagnostics],
+        "summary": {"files": len(reports), "errors": errors, "warnings": total - errors,
+                    "omitted": sum(_omitted(r) for r in reports)},
+        "diagnostics": [_json_diagnostic(d) for _, d in _diagnostics(reports)],
+        "omitted": [{"file": printable(r.path), "count": _omitted(r), "message": _omission(r)}
+                    for r in reports if _omitted(r)],
     }
     return json.dumps(document, indent=2, ensure_ascii=True) + "\n"
 
 
 def _json_position(span: Span) -> dict[str, Any]:
     line, column, end_line, end_column = _region(span)
-    return {"file": span.file, "line": line, "column": column,
+    return {"file": printable(span.file), "line": line, "column": column,
             "end_line": end_line, "end_column": end_column}
 
 
@@ -118,10 +139,10 @@ def _json_diagnostic(diagnostic: Diagnostic) -> dict[str, Any]:
         **_json_position(diagnostic.span),
         "code": diagnostic.code,
         "severity": _severity(diagnostic),
-        "message": diagnostic.message,
-        "help": diagnostic.help,
-        "label": diagnostic.label,
-        "related": [{**_json_position(r.span), "message": r.message}
+        "message": printable(diagnostic.message),
+        "help": diagnostic.help and printable(diagnostic.help),
+        "label": diagnostic.label and printable(diagnostic.label),
+        "related": [{**_json_position(r.span), "message": printable(r.message)}
                     for r in diagnostic.related],
     }
 
@@ -150,6 +171,13 @@ def _render_sarif(reports: list[FileReport], tool_version: str) -> str:
             "results": results,
         }],
     }
+    notes = [{"level": "note", "message": {"text": _sarif_text(_omission(r))},
+              "locations": [{"physicalLocation": {
+                  "artifactLocation": _artifact_location(r.path)}}]}
+             for r in reports if _omitted(r)]
+    if notes:
+        log["runs"][0]["invocations"] = [{"executionSuccessful": True,
+                                          "toolExecutionNotifications": notes}]
     return json.dumps(log, indent=2, ensure_ascii=True) + "\n"
 
 
@@ -158,7 +186,7 @@ def _sarif_text(text: str) -> str:
     (§3.11.5, they would otherwise start placeholders) and square brackets
     escaped with a backslash (§3.11.6, they would otherwise start embedded
     links). Rule descriptions are not message objects and stay as they are."""
-    return (text.replace("{", "{{").replace("}", "}}")
+    return (printable(text).replace("{", "{{").replace("}", "}}")
             .replace("[", "\\[").replace("]", "\\]"))
 
 
@@ -201,11 +229,13 @@ def _sarif_message(diagnostic: Diagnostic) -> str:
 
 def _artifact_location(file: str) -> dict[str, Any]:
     """A relative path becomes a relative URI against %SRCROOT% (the
-    repository root, for GitHub); an absolute one a file:// URI."""
+    repository root, for GitHub); an absolute one a file:// URI. A name
+    that is not UTF-8 keeps its bytes, percent-encoded."""
     path = PurePath(file)
     if path.is_absolute():
         return {"uri": path.as_uri()}
-    return {"uri": quote(path.as_posix(), safe="/"), "uriBaseId": SRCROOT}
+    return {"uri": quote(path.as_posix(), safe="/", errors="surrogateescape"),
+            "uriBaseId": SRCROOT}
 
 
 def _sarif_location(span: Span, message: str | None) -> dict[str, Any]:
@@ -254,7 +284,8 @@ class _LineHashes:
         line = diagnostic.span.line
         text = self._lines[line - 1].strip() if 1 <= line <= len(self._lines) else ""
         uri = _artifact_location(diagnostic.span.file)["uri"]
-        digest = hashlib.sha256("\0".join((diagnostic.code, uri, text)).encode("utf-8"))
+        digest = hashlib.sha256("\0".join((diagnostic.code, uri, text)).encode("utf-8",
+                                                                                "surrogatepass"))
         key = digest.hexdigest()[:16]
         self._seen[key] = self._seen.get(key, 0) + 1
         return f"{key}:{self._seen[key]}"
@@ -293,7 +324,10 @@ def _github_command(diagnostic: Diagnostic) -> str:
 
 
 def _render_github(reports: list[FileReport], tool_version: str) -> str:
-    return "".join(_github_command(d) + "\n" for _, d in _diagnostics(reports))
+    lines = [_github_command(d) + "\n" for _, d in _diagnostics(reports)]
+    lines += [f"::notice file={_escape_property(printable(r.path))},title=dialplan::"
+              f"{_escape_data(_omission(r))}\n" for r in reports if _omitted(r)]
+    return printable("".join(lines))
 
 
 _RENDERERS: dict[str, Callable[[list[FileReport], str], str]] = {

@@ -8,8 +8,8 @@ each value's path (a tuple of keys and indices, `()` for the root) to its
 uses them to report a problem at the line and column of the JSON.
 
 It never raises on bad input: a syntax error, a duplicate key, a number
-Python cannot hold or nesting deeper than `MAX_DEPTH` becomes a DP010
-diagnostic. The parser keeps its own stack and the paths are collected
+Python cannot hold, a lone surrogate escape or nesting deeper than
+`MAX_DEPTH` becomes a DP010 diagnostic. The parser keeps its own stack and the paths are collected
 without recursion; nesting is still capped, because later stages (schema
 validation, messages that print a value) do recurse.
 """
@@ -112,10 +112,54 @@ def _build_start(children):
     return children[0]
 
 
+#: An escape in a JSON string: `\\uXXXX` (group 1 the digits) or any other.
+_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|.)")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _decode(token) -> str:
+    """The text of a STRING token. `\\ud83d\\ude00` is one character (😀),
+    but half of such a pair alone is no character at all: text with one
+    cannot be encoded as UTF-8, so Routee could not take it. It is reported
+    here and read as U+FFFD, so that nothing later trips on it."""
+    # The terminal only matches valid strings, so the C decoder cannot fail.
+    text = json.loads(token)
+    if "\\u" not in token or not _SURROGATE.search(text):
+        return text
+    high = None  # (offset, code) of a high surrogate waiting for its low half
+    for match in _ESCAPE.finditer(token):
+        digits = match.group(1)
+        code = int(digits, 16) if digits else None
+        if high is not None and code is not None and 0xDC00 <= code <= 0xDFFF \
+                and match.start() == high[0] + 6:
+            high = None  # a pair
+            continue
+        if high is not None:
+            _lone_surrogate(token, *high)
+            high = None
+        if code is not None and 0xD800 <= code <= 0xDBFF:
+            high = (match.start(), code)
+        elif code is not None and 0xDC00 <= code <= 0xDFFF:
+            _lone_surrogate(token, match.start(), code)
+    if high is not None:
+        _lone_surrogate(token, *high)
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _lone_surrogate(token, offset: int, code: int) -> None:
+    half = "first" if code < 0xDC00 else "second"
+    _context.get().diagnostics.append(rules.BAD_JSON(
+        _token_span(token).shifted(offset, 6),
+        f"\\u{code:04x} is the {half} half of a UTF-16 surrogate pair, alone: "
+        "not a character, so this string is not valid Unicode text",
+        label="a lone surrogate",
+        help="a character past U+FFFF takes both halves, high then low (\\ud83d\\ude00 "
+             "is 😀); write the pair, the character itself, or remove the escape"))
+
+
 def _build_string(children) -> _Node:
     token = children[0]
-    # The terminal only matches valid strings, so the C decoder cannot fail.
-    return _Node(json.loads(token), _token_span(token))
+    return _Node(_decode(token), _token_span(token))
 
 
 def _build_number(children) -> _Node:
@@ -151,7 +195,7 @@ def _build_array(children) -> _Node:
 
 def _build_pair(children) -> tuple[str, Span, _Node]:
     key = children[0]
-    return json.loads(key), _token_span(key), children[1]
+    return _decode(key), _token_span(key), children[1]
 
 
 def _build_object(children) -> _Node:

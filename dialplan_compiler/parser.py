@@ -2,8 +2,11 @@
 
 The Lark grammar (`grammar/dialplan.lark`) is compiled into an LALR parser
 once per process. The tree is built while parsing (Lark's inline transformer),
-which is both faster than building a parse tree first and free of recursion,
-so 5,000 nested braces cannot overflow the stack.
+which is both faster than building a parse tree first and free of recursion.
+Later stages (checker, formatter, editor support) do walk blocks
+recursively, so blocks nest at most `MAX_NESTING` deep: a block deeper
+than that is reported (DP012) and left out of the tree, which is then never
+deeper than the limit, whatever the input.
 
 Syntax errors do not stop the parse: the parser reports them and recovers
 (skips the offending token, closes blocks left open at the end of the file,
@@ -30,6 +33,11 @@ from .resources import grammar_path
 #: Syntax errors reported per file before the parser gives up on it. A binary
 #: or otherwise hopeless file would otherwise report one error per byte.
 MAX_SYNTAX_ERRORS = 50
+#: Deepest nesting of `{ … }` blocks accepted. A menu inside a branch of
+#: another menu takes two levels (the menu's block and the branch's), so
+#: this allows menus 25 deep; real call flows stay under five. Every walk
+#: of the tree is safe well past it.
+MAX_NESTING = 50
 
 
 @dataclass
@@ -50,6 +58,8 @@ class _Context:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
     open_braces: list = field(default_factory=list)
+    #: Offsets of the '{' of blocks at depth MAX_NESTING + 1: built empty.
+    too_deep: set[int] = field(default_factory=set)
     error_lines: set[int] = field(default_factory=set)
     syntax_errors: int = 0
 
@@ -65,6 +75,9 @@ _DURATION = re.compile(
     r"(?=[0-9])(?:(?P<h>[0-9]+)h)?(?:(?P<m>[0-9]+)m(?!s))?(?:(?P<s>[0-9]+)s)?(?:(?P<ms>[0-9]+)ms)?")
 _PLACEHOLDER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPECIAL = re.compile(r"[\\{}]")
+#: A carriage return that is not part of "\r\n": a line break of its own
+#: (classic Mac OS line endings).
+_LONE_CR = re.compile(r"\r(?!\n)")
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 
 
@@ -156,6 +169,8 @@ def _build_start(children) -> tuple[Statement, ...]:
 
 def _build_block(children) -> Block:
     open_span, close_span = _span(children[0]), _span(children[-1])
+    if open_span.start in _context.get().too_deep:
+        return Block(open_span.to(close_span), (), open_span, close_span)  # reported (DP012)
     return Block(open_span.to(close_span), tuple(children[1:-1]), open_span, close_span)
 
 
@@ -171,11 +186,16 @@ def _build_statement(children) -> Statement:
 
 # --- error recovery --------------------------------------------------------------
 
+#: Reported even on a line that already has a syntax error: what they say
+#: is not a consequence of it.
+_ALWAYS_REPORTED = frozenset((rules.UNCLOSED_BLOCK.code, rules.TOO_DEEP.code))
+
+
 def _report(diagnostic: Diagnostic) -> bool:
     """Record a syntax error; False once the file has too many of them."""
     ctx = _context.get()
     span = diagnostic.span
-    if span.line in ctx.error_lines and diagnostic.code != rules.UNCLOSED_BLOCK.code:
+    if span.line in ctx.error_lines and diagnostic.code not in _ALWAYS_REPORTED:
         return True  # one syntax error per line: the rest are consequences
     ctx.error_lines.update(range(span.line, span.end_line + 1))
     ctx.syntax_errors += 1
@@ -271,7 +291,20 @@ def _on_error(error) -> bool:
 # --- the parser ------------------------------------------------------------------
 
 def _push_brace(token):
-    _context.get().open_braces.append(token)
+    ctx = _context.get()
+    ctx.open_braces.append(token)
+    if len(ctx.open_braces) == MAX_NESTING + 1:
+        # Only the outermost block too deep is reported and cut: the ones
+        # inside it go with it.
+        ctx.too_deep.add(token.start_pos)
+        _report(rules.TOO_DEEP(
+            Span(ctx.file, token.line, token.column, token.line, token.column + 1,
+                 token.start_pos, token.start_pos + 1),
+            f"blocks nest more than {MAX_NESTING} deep here",
+            label=f"level {MAX_NESTING + 1}",
+            help=f"blocks nest at most {MAX_NESTING} deep (a menu in a branch of another "
+                 "menu takes two levels); hand deep branches over to another call flow "
+                 "with `handoff`"))
     return token
 
 
@@ -361,8 +394,14 @@ def generate_standalone() -> str:
 
 
 def parse(text: str, file: str = "<string>") -> ParseResult:
-    """Parse `.call` source text. Never raises on bad input."""
+    """Parse `.call` source text. Never raises on bad input.
+
+    Lines end at "\\r\\n", "\\n" or a lone "\\r". The lexer counts lines at
+    "\\n", so a lone "\\r" is read as "\\n": one character for another, so
+    that every offset and column stays the same as in `text`."""
     LarkError = _backend().LarkError
+    if "\r" in text:
+        text = _LONE_CR.sub("\n", text)
     ctx = _Context(file, text)
     token = _context.set(ctx)
     try:

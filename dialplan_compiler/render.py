@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import IO, Iterable
 
-from .diagnostics import Diagnostic, FileReport, Severity
+from .diagnostics import Diagnostic, FileReport, Severity, printable, source_lines
 from .nodes import Span
 
 _RESET = "\x1b[0m"
@@ -44,10 +44,9 @@ def use_color(stream: IO | None, choice: str = "auto") -> bool:
 
 @lru_cache(maxsize=8)
 def _lines(source: str) -> tuple[str, ...]:
-    """The lines of a file, split once however many diagnostics it has. Only
-    on "\n": str.splitlines() also breaks at \f, \v, \x85 and U+2028, which
-    the parser counts as part of a line."""
-    return tuple(line.removesuffix("\r") for line in source.split("\n"))
+    """The lines of a file (as the parser counts them), split once however
+    many diagnostics it has."""
+    return tuple(source_lines(source))
 
 
 def _width(text: str) -> int:
@@ -108,7 +107,7 @@ class TextRenderer:
         if diagnostic.help:
             out.append(f"{pad} {self.style('gutter', '=')} {self.style('help', 'help')}: "
                        f"{diagnostic.help}")
-        return "\n".join(out)
+        return printable("\n".join(out))
 
     def _underline(self, text: str, mark: _Mark) -> str:
         span = mark.span
@@ -136,8 +135,9 @@ class TextRenderer:
             for diagnostic in diagnostics:
                 blocks.append(self.render(diagnostic, report.source) + "\n")
             if hidden:
-                blocks.append(f"{report.path}: {hidden} more diagnostic"
-                              f"{'s' if hidden > 1 else ''} not shown (--max-errors {max_errors})\n")
+                blocks.append(printable(f"{report.path}: {hidden} more diagnostic"
+                                        f"{'s' if hidden > 1 else ''} not shown "
+                                        f"(--max-errors {max_errors})\n"))
         return "\n".join(blocks)
 
 
@@ -149,7 +149,7 @@ def render_concise(reports: Iterable[FileReport]) -> str:
         for d in report.diagnostics:
             lines.append(f"{d.span.file}:{d.span.line}:{d.span.column}: "
                          f"{d.severity.value}[{d.code}]: {d.message}")
-    return "\n".join(lines) + ("\n" if lines else "")
+    return printable("\n".join(lines) + ("\n" if lines else ""))
 
 
 def summary(reports: Iterable[FileReport]) -> str:

@@ -56,8 +56,9 @@ UNEXPECTED_TOKEN = _rule("DP006", E, "unexpected-token", "a line does not start 
 BAD_ESCAPE = _rule("DP007", E, "bad-escape", "an unknown escape sequence in a string")
 BAD_PLACEHOLDER = _rule("DP008", E, "bad-placeholder", "a '{' or '}' in a string that is not a {placeholder}")
 TOO_MANY_ERRORS = _rule("DP009", E, "too-many-errors", "the file has so many syntax errors that checking stopped")
-BAD_JSON = _rule("DP010", E, "bad-json", "a JSON payload that is not valid JSON (syntax, a duplicate key, nesting too deep)")
+BAD_JSON = _rule("DP010", E, "bad-json", "a JSON payload that is not valid JSON (syntax, a duplicate key, nesting too deep, a lone surrogate)")
 BAD_CONFIG = _rule("DP011", E, "bad-config", "a configuration file dialplan cannot use")
+TOO_DEEP = _rule("DP012", E, "nesting-too-deep", "blocks (menus and their branches) nested too deep for dialplan")
 
 # DP1xx: statements and arguments
 UNKNOWN_STATEMENT = _rule("DP101", E, "unknown-statement", "a statement name the language does not have")

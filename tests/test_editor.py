@@ -33,13 +33,14 @@ def test_positions_in_each_encoding(encoding, character):
     assert index.to_offset(0, character) == offset
 
 
-def test_line_breaks_the_lsp_way_columns_the_checker_way():
+def test_line_breaks_the_lsp_way_and_the_checker_way_agree():
     text = "a\r\nb\rc\nd"
     index = TextIndex(text)
-    # The checker splits lines at \n only: line 2 is "b\rc", column 3 is "c".
-    assert text[index.offset(2, 3)] == "c"
-    # LSP also breaks at a lone \r: "c" starts line 2.
-    assert index.position(index.offset(2, 3)) == (2, 0)
+    # The checker, like LSP, breaks lines at a lone \r: "c" is line 3, column 1.
+    assert text[index.offset(3, 1)] == "c"
+    assert index.position(index.offset(3, 1)) == (2, 0)
+    assert text[index.offset(4, 1)] == "d"
+    assert index.offset(2, 9) == text.index("b") + 1  # clamped to the end of "b"
     assert index.position(text.index("\r")) == (0, 1)  # a \r\n belongs to the break
     assert index.to_offset(0, 99) == 1 and index.to_offset(9, 0) == len(text)
     assert index.end_position() == (3, 1)

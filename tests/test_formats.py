@@ -17,7 +17,7 @@ from jsonschema import Draft7Validator
 
 from dialplan_compiler import check_source
 from dialplan_compiler.diagnostics import Diagnostic, FileReport, Related, Severity
-from dialplan_compiler.formats import FORMATS, render_report
+from dialplan_compiler.formats import FORMATS, MAX_DIAGNOSTICS_PER_FILE, render_report
 from dialplan_compiler.nodes import Span
 from dialplan_compiler.explanations import EXPLANATIONS
 from dialplan_compiler.rules import RULES
@@ -359,15 +359,16 @@ def test_json_document():
     text, document = as_json(reports)
     assert text.startswith('{\n  "version": 1,\n  "tool": {\n    "name": "dialplan",')
     assert text.endswith("\n}\n")
-    assert list(document) == ["version", "tool", "summary", "diagnostics"]
+    assert list(document) == ["version", "tool", "summary", "diagnostics", "omitted"]
     assert document["version"] == 1
     assert document["tool"] == {"name": "dialplan", "version": VERSION}
     diagnostics = [d for r in reports for d in r.diagnostics]
     errors = sum(d.severity is Severity.ERROR for d in diagnostics)
     assert 0 < errors < len(diagnostics)
-    assert list(document["summary"]) == ["files", "errors", "warnings"]
+    assert list(document["summary"]) == ["files", "errors", "warnings", "omitted"]
     assert document["summary"] == {"files": len(reports), "errors": errors,
-                                   "warnings": len(diagnostics) - errors}
+                                   "warnings": len(diagnostics) - errors, "omitted": 0}
+    assert document["omitted"] == []
     assert len(document["diagnostics"]) == len(diagnostics)
     for entry, d in zip(document["diagnostics"], diagnostics):
         assert list(entry) == DIAGNOSTIC_KEYS
@@ -410,9 +411,10 @@ def test_json_lists_diagnostics_in_source_order():
 def test_json_of_nothing():
     text, document = as_json([])
     assert document == {"version": 1, "tool": {"name": "dialplan", "version": VERSION},
-                        "summary": {"files": 0, "errors": 0, "warnings": 0}, "diagnostics": []}
+                        "summary": {"files": 0, "errors": 0, "warnings": 0, "omitted": 0},
+                        "diagnostics": [], "omitted": []}
     _, document = as_json([clean()])
-    assert document["summary"] == {"files": 1, "errors": 0, "warnings": 0}
+    assert document["summary"] == {"files": 1, "errors": 0, "warnings": 0, "omitted": 0}
 
 
 def test_json_keeps_text_exactly():
@@ -521,3 +523,46 @@ def test_unknown_format(name):
 def test_output_is_deterministic(name):
     first = render_report(name, all_reports(), tool_version=VERSION)
     assert render_report(name, all_reports(), tool_version=VERSION) == first
+
+
+# --- a cap on diagnostics per file ---------------------------------------------------------
+
+def many(count: int, file: str = "big.call") -> FileReport:
+    """`count` diagnostics, one per line, given last line first."""
+    return FileReport(file, None, tuple(diagnostic(f"mistake {n}", file=file, line=n)
+                                        for n in range(count, 0, -1)))
+
+
+def test_json_lists_the_first_diagnostics_of_a_file_and_counts_the_rest():
+    extra = 7
+    _, document = as_json([many(MAX_DIAGNOSTICS_PER_FILE + extra), many(3, "small.call")])
+    lines = [(d["file"], d["line"]) for d in document["diagnostics"]]
+    assert lines == [("big.call", n) for n in range(1, MAX_DIAGNOSTICS_PER_FILE + 1)] + \
+        [("small.call", n) for n in (1, 2, 3)]
+    assert document["summary"] == {"files": 2, "errors": MAX_DIAGNOSTICS_PER_FILE + extra + 3,
+                                   "warnings": 0, "omitted": extra}
+    assert document["omitted"] == [{
+        "file": "big.call", "count": extra,
+        "message": f"{extra} more diagnostics in big.call not listed "
+                   f"(at most {MAX_DIAGNOSTICS_PER_FILE} per file)"}]
+
+
+def test_sarif_lists_the_first_diagnostics_and_notes_the_rest():
+    log = sarif([many(MAX_DIAGNOSTICS_PER_FILE + 1), many(2, "small.call")])
+    assert_valid_sarif(log)
+    run = log["runs"][0]
+    assert len(run["results"]) == MAX_DIAGNOSTICS_PER_FILE + 2
+    [invocation] = run["invocations"]
+    assert invocation["executionSuccessful"] is True
+    [note] = invocation["toolExecutionNotifications"]
+    assert note["message"]["text"].startswith("1 more diagnostic in big.call not listed")
+    assert note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "big.call"
+    assert "invocations" not in sarif([many(2)])["runs"][0]
+
+
+def test_github_annotates_the_first_diagnostics_and_notes_the_rest():
+    lines = render_report("github", [many(MAX_DIAGNOSTICS_PER_FILE + 5)],
+                          tool_version=VERSION).splitlines()
+    assert len(lines) == MAX_DIAGNOSTICS_PER_FILE + 1
+    assert lines[-1] == ("::notice file=big.call,title=dialplan::5 more diagnostics in big.call "
+                         f"not listed (at most {MAX_DIAGNOSTICS_PER_FILE} per file)")

@@ -417,6 +417,72 @@ async def test_menus_in_the_outline_and_again_goes_to_its_menu(client: LanguageC
     assert "the menu is asked again" in hover.contents.value
 
 
+# --- positions out of range, deep nesting, lone \r -----------------------------------------------
+
+async def test_positions_past_the_end_answer_nothing(client: LanguageClient, workdir: Path):
+    """A line past the end of the document has nothing to hover, complete
+    or go to; a character past the end of a line is the line's end (LSP)."""
+    text = 'say "Hi" in en-GB\npause 1s\n'
+    path = workdir / "range.call"
+    await open_document(client, path, text)
+    uri = lsp.TextDocumentIdentifier(path.as_uri())
+    for line, character in ((3, 0), (50, 0), (2**31 - 1, 2**31 - 1)):
+        at = lsp.Position(line, character)
+        async with asyncio.timeout(TIMEOUT):
+            assert await _hover(client, uri.uri, at) is None
+            assert await client.text_document_definition_async(
+                lsp.DefinitionParams(uri, at)) is None
+            completion = await client.text_document_completion_async(
+                lsp.CompletionParams(uri, at))
+            assert list(completion.items) == []
+    async with asyncio.timeout(TIMEOUT):
+        assert await _hover(client, uri.uri, lsp.Position(1, 10**6)) is None
+        completion = await client.text_document_completion_async(
+            lsp.CompletionParams(uri, lsp.Position(1, 10**6)))  # after `pause 1s`
+    assert all(item.label.startswith("1") for item in completion.items)
+
+
+def nested_menus(count: int) -> str:
+    via = 'menu via "https://ivr.example.com/routee"'
+    return ("voice en-GB\n" + f'{via} {{\n  say "Press 1."\n  on 1 {{\n' * count
+            + '  say "Bottom."\n' + "}\n" * (2 * count))
+
+
+async def test_menus_nested_as_deep_as_allowed(client: LanguageClient, workdir: Path):
+    from dialplan_compiler.parser import MAX_NESTING
+
+    text = nested_menus(MAX_NESTING // 2)
+    path = workdir / "deepest.call"
+    assert await open_document(client, path, text) == []
+    uri = path.as_uri()
+    symbols = await client.text_document_document_symbol_async(
+        lsp.DocumentSymbolParams(lsp.TextDocumentIdentifier(uri)))
+    depth, level = 0, symbols
+    while level:
+        depth, level = depth + 1, [c for s in level for c in (s.children or [])]
+    assert depth == MAX_NESTING + 1  # the blocks and the `say` at the bottom
+    hover = await _hover(client, uri, position_of(text, "say \"Bottom"))
+    assert "say" in hover.contents.value
+
+
+async def test_menus_nested_too_deep_are_one_diagnostic(client: LanguageClient, workdir: Path):
+    found = await open_document(client, workdir / "deep.call", nested_menus(150))
+    assert [(d.code, d.range.start.line) for d in found] == [("DP012", 76)]
+    assert "blocks nest at most 50 deep" in found[0].message
+
+
+async def test_lone_carriage_returns_end_lines(client: LanguageClient, workdir: Path):
+    text = 'say "Hi" in en-GB\rpause 1s\rsay "Bye" in en-gb\r'
+    path = workdir / "cr.call"
+    path.write_bytes(text.encode())
+    uri = path.as_uri()
+    _versions[uri] = 1
+    found = await _published(client, uri, lambda: client.text_document_did_open(
+        lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(uri, "dialplan", 1, text))))
+    assert [(d.code, d.range.start.line, d.range.start.character) for d in found] == \
+        [("DP204", 2, 13)]
+
+
 # --- another client, another encoding ---------------------------------------------------------
 
 @pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=SERVER))

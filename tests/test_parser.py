@@ -11,7 +11,7 @@ import pytest
 
 from dialplan_compiler import check_source, compile_source
 from dialplan_compiler.nodes import Duration, Integer, Phone, Placeholder, String, Word
-from dialplan_compiler.parser import MAX_SYNTAX_ERRORS, parse
+from dialplan_compiler.parser import MAX_NESTING, MAX_SYNTAX_ERRORS, parse
 
 VALID = 'say "Hi" in en-GB\n'
 
@@ -323,15 +323,42 @@ def test_parse_never_raises_and_gives_up_on_hopeless_input():
     assert (last.code, last.span.line, last.span.column) == ("DP009", MAX_SYNTAX_ERRORS + 1, 1)
 
 
+def depth(module) -> int:
+    """How deep the blocks of `module` nest (without recursion)."""
+    deepest, stack = 0, [(s, 1) for s in module.statements]
+    while stack:
+        statement, level = stack.pop()
+        if statement.block is not None:
+            deepest = max(deepest, level)
+            stack.extend((s, level + 1) for s in statement.block.statements)
+    return deepest
+
+
 def test_deep_nesting_does_not_overflow():
     result = parse("x {" * 5000 + "}" * 5000)
-    assert result.diagnostics == []
+    assert [(d.code, d.span.line, d.span.column) for d in result.diagnostics] == \
+        [("DP012", 1, 3 * MAX_NESTING + 3)]
     assert len(result.module.statements) == 1
+    assert depth(result.module) == MAX_NESTING + 1  # the block too deep is kept, empty
+
+
+def test_nesting_up_to_the_limit_is_accepted():
+    result = parse("x {\n" * MAX_NESTING + "}\n" * MAX_NESTING)
+    assert result.diagnostics == []
+    assert depth(result.module) == MAX_NESTING
+
+
+def test_each_chain_too_deep_is_reported_once():
+    chain = "x {\n" * (MAX_NESTING + 5) + "}\n" * (MAX_NESTING + 5)
+    result = parse(chain + "y\n" + chain)
+    assert [(d.code, d.span.line) for d in result.diagnostics] == \
+        [("DP012", MAX_NESTING + 1), ("DP012", 2 * (MAX_NESTING + 5) + 1 + MAX_NESTING + 1)]
+    assert [s.name.text for s in result.module.statements] == ["x", "y", "x"]
 
 
 def test_deep_unclosed_nesting_reports_once():
     result = check_source("x {" * 5000)
-    assert found(result) == [("DP005", 1, 3)]
+    assert found(result) == [("DP005", 1, 3), ("DP012", 1, 3 * MAX_NESTING + 3)]
     assert "5000 blocks" in result.diagnostics[0].help
 
 

@@ -403,3 +403,258 @@ def test_force_color_survives_a_pipe(tmp_path):
                             capture_output=True, text=True)
     assert "\x1b[" not in plain.stdout and "error[DP101]" in plain.stdout
     assert "\x1b[1;31merror[DP101]" in forced.stdout
+
+
+# --- nesting deeper than dialplan walks -----------------------------------------------
+
+from dialplan_compiler.parser import MAX_NESTING  # noqa: E402
+
+VIA = 'menu via "https://ivr.example.com/routee"'
+
+
+def nested_menus(count: int) -> tuple[str, int, int]:
+    """`count` menus, each in the `on 1` branch of the one before; returns
+    the script and the line and column of the first '{' deeper than
+    MAX_NESTING (or (0, 0) if none is)."""
+    lines = ["from +302101234567", "to +306912345678", "voice en-GB female"]
+    where = (0, 0)
+    for level in range(count):
+        indent = "  " * (2 * level)
+        lines.append(f"{indent}{VIA} {{")
+        if 2 * level + 1 == MAX_NESTING + 1:
+            where = (len(lines), len(lines[-1]))
+        lines.append(f'{indent}  say "Press 1 for level {level + 2}."')
+        lines.append(f"{indent}  on 1 {{")
+        if 2 * level + 2 == MAX_NESTING + 1:
+            where = (len(lines), len(lines[-1]))
+    lines.append("  " * (2 * count) + 'say "You reached the bottom."')
+    lines += ["  " * level + "}" for level in reversed(range(2 * count))]
+    return "\n".join(lines) + "\n", *where
+
+
+@pytest.mark.parametrize("command", ["check", "compile", "simulate", "graph"])
+def test_menus_nested_too_deep_are_one_located_error(tmp_path, command, monkeypatch):
+    """150 menus one inside the other used to end in a RecursionError
+    (exit 3, "internal error"); now the '{' past the limit is DP012."""
+    monkeypatch.setenv("DIALPLAN_SIGNING_SECRET", "s" * 32)
+    source, line, column = nested_menus(150)
+    name = write(tmp_path, "deep.call", source)
+    result = run([command, name])
+    assert "RecursionError" not in result.output and "internal error" not in result.output
+    assert_findings(result, name, line, column, "DP012")
+    assert "blocks nest at most 50 deep" in result.output
+
+
+@pytest.mark.parametrize("command", ["check", "compile", "simulate", "graph", "fmt"])
+def test_menus_nested_up_to_the_limit_work(tmp_path, command, monkeypatch):
+    """Every walk of the tree is safe at the deepest nesting accepted."""
+    monkeypatch.setenv("DIALPLAN_SIGNING_SECRET", "s" * 32)
+    source, _, _ = nested_menus(MAX_NESTING // 2)
+    name = write(tmp_path, "deepest.call", source)
+    result = run([command, name])
+    assert result.exit_code == 0, result.output[-3000:]
+    assert "Traceback" not in result.output
+
+
+def test_fmt_of_blocks_nested_too_deep_is_an_error_not_a_crash(tmp_path):
+    source = 'say "x" in en-GB {\n' * 500 + "}\n" * 500
+    name = write(tmp_path, "blocks.call", source)
+    result = run(["fmt", name])
+    assert "RecursionError" not in result.output and "internal error" not in result.output
+    assert_findings(result, name, MAX_NESTING + 1, 18, "DP012")
+    assert Path(name).read_text() == source  # left alone
+
+
+def test_fmt_check_of_blocks_nested_too_deep(tmp_path):
+    name = write(tmp_path, "blocks.call", "on 1 {\n" * 500 + "}\n" * 500)
+    assert_findings(run(["fmt", "--check", name]), name, MAX_NESTING + 1, 6, "DP012")
+
+
+def test_config_nested_too_deep_is_a_usage_error_naming_the_file(tmp_path):
+    """tomllib recurses: 5,000 nested arrays used to print a raw
+    RecursionError traceback. Now: DP011 at the bracket, exit 2."""
+    (tmp_path / ".dialplan.toml").write_text("select = " + "[" * 5000 + "]" * 5000 + "\n")
+    (tmp_path / "ok.call").write_text('say "Hello." in en-GB\n')
+    for command in ("check", "compile"):
+        done = run_executable([command, "ok.call"], tmp_path)
+        output = (done.stdout + done.stderr).decode("utf-8", "replace")
+        assert "Traceback" not in output and "RecursionError" not in output, output[-3000:]
+        assert done.returncode == 2, (done.returncode, output[-3000:])
+        assert re.search(r"error\[DP011\]: invalid TOML: arrays or tables are nested too deep",
+                         output), output[:3000]
+        assert ".dialplan.toml:1:110" in output, output[:3000]
+
+
+@pytest.mark.parametrize("opener", ["[", '{"a":'])
+@pytest.mark.parametrize("command", ["validate", "decompile"])
+def test_json_nested_100k_deep(tmp_path, opener, command):
+    name = write(tmp_path, "deep.json", opener * 100_000)
+    result = run([command, name])
+    assert "RecursionError" not in result.output and "internal error" not in result.output
+    assert_findings(result, name, 1, 100 * len(opener) + 1, "DP010")
+
+
+# --- line endings: \r\n, \n and a lone \r are all line breaks ----------------------------
+
+LINES = ['from +302101234567', 'to +306912345678', 'voice en-GB', '',
+         'say "Hello."  # greet', 'say "Bye." in en-gb', 'pause 1s']
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n", "\n"])
+def test_every_line_ending_gives_the_same_positions(tmp_path, ending):
+    """A file saved with classic Mac line endings (a lone \\r) used to be
+    one long line: its errors were all on line 1, and fmt merged it."""
+    name = write(tmp_path, "endings.call", ending.join(LINES) + ending)
+    result = run(["check", name])
+    assert_findings(result, name, 6, 15, "DP204")
+    assert " 6 | say \"Bye.\" in en-gb\n" in result.output  # the snippet is that line alone
+    data = json.loads(run(["check", "--format", "json", name]).stdout)
+    assert [(d["line"], d["column"], d["code"]) for d in data["diagnostics"]] == \
+        [(6, 15, "DP204")]
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n"])
+def test_fmt_keeps_the_lines_apart_and_writes_newlines(tmp_path, ending):
+    name = write(tmp_path, "endings.call", ending.join(LINES) + ending)
+    result = run(["fmt", name])
+    assert result.exit_code == 0, result.output
+    assert Path(name).read_bytes().decode() == "\n".join(LINES) + "\n"
+
+
+def test_lone_carriage_returns_mixed_with_newlines(tmp_path):
+    # "\r\r\n" is a lone \r and then \r\n: two line breaks.
+    name = write(tmp_path, "mixed.call", 'say "A." in en-GB\r\r\nsay "B." in en-gb\rpause 1s\n')
+    assert_findings(run(["check", name]), name, 3, 13, "DP204")
+
+
+def test_unreadable_byte_after_lone_carriage_returns(tmp_path):
+    name = write(tmp_path, "cr.call", b'say "A." in en-GB\rpause 1s\r\xff\r')
+    assert_findings(run(["check", name]), name, 3, 1, "DP001")
+
+
+def test_continuation_before_a_lone_carriage_return(tmp_path):
+    name = write(tmp_path, "cont.call", 'say "A." \\\r  in en-gb\rpause 1s\r')
+    assert_findings(run(["check", name]), name, 2, 6, "DP204")
+
+
+# --- lone surrogates: JSON escapes that are no character, names that are not UTF-8 -------
+
+FORMATS = ["text", "concise", "json", "sarif", "github"]
+
+
+@pytest.mark.parametrize("output_format", FORMATS)
+def test_json_key_with_a_lone_surrogate(tmp_path, output_format):
+    """`{"\\ud800": 1}` used to end `validate` in a UnicodeEncodeError
+    traceback when the key was printed."""
+    name = write(tmp_path, "surrogate.json", b'{"\\ud800": 1}\n')
+    result = run(["validate", "--format", output_format, name])
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        repr(result.exception)
+    assert result.exit_code == 1, result.output[:3000]
+    if output_format == "json":
+        found = [(d["code"], d["line"], d["column"]) for d in json.loads(result.stdout)["diagnostics"]]
+        assert ("DP010", 1, 3) in found, found
+    elif output_format == "sarif":
+        results = json.loads(result.stdout)["runs"][0]["results"]
+        assert any(r["ruleId"] == "DP010" and "surrogate" in r["message"]["text"]
+                   for r in results), results
+    elif output_format == "github":
+        assert "line=1,col=3,endLine=1,endColumn=9,title=DP010::" in result.output
+    else:
+        assert_findings(result, name, 1, 3, "DP010")
+        assert "surrogate pair, alone" in result.output
+
+
+def test_decompile_of_a_lone_surrogate(tmp_path):
+    name = write(tmp_path, "surrogate.json",
+                 b'{"verbs": [{"type": "SAY", "message": {"text": "\\ud800", '
+                 b'"language": "en-GB"}}]}\n')
+    assert_findings(run(["decompile", name]), name, 1, 49, "DP010")
+
+
+def test_say_text_with_a_lone_surrogate_is_not_valid(tmp_path):
+    """Half a pair in the text used to pass validation, as if Routee could
+    speak it; a whole pair is one character, and a \\\\ is no escape."""
+    text = '"Hi \\udc00 \\ud83d\\ude00 \\\\ud800 \\ud800\\ud800!"'
+    payload = ('{"verbs": [{"type": "SAY", "message": {"text": ' + text +
+               ', "language": "en-GB"}}]}\n')
+    name = write(tmp_path, "say.json", payload)
+    result = run(["validate", name])
+    assert_findings(result, name)
+    found = [(c, l, k) for c, l, k in located_errors(name, result.output)]
+    start = payload.index(text) + 1
+    assert found == [("DP010", 1, start + 4), ("DP010", 1, start + 32),
+                     ("DP010", 1, start + 38)], found
+
+
+@pytest.mark.parametrize("output_format", FORMATS)
+def test_file_name_that_is_not_utf8_in_every_format(tmp_path, output_format):
+    (tmp_path / os.fsdecode(b"bad\xff.call")).write_text('say "Hi." in en-gb\n')
+    done = run_executable(["check", "--format", output_format, "."], tmp_path)
+    output = (done.stdout + done.stderr).decode("utf-8", "replace")
+    assert "Traceback" not in output, output[-3000:]
+    assert done.returncode == 1, (done.returncode, output[-3000:])
+    assert "DP204" in output
+    if output_format == "json":
+        assert json.loads(done.stdout)["diagnostics"][0]["file"] == "./bad\ufffd.call"
+    elif output_format == "sarif":
+        location = json.loads(done.stdout)["runs"][0]["results"][0]["locations"][0]
+        assert location["physicalLocation"]["artifactLocation"]["uri"] == "bad%FF.call"
+
+
+# --- memory: a file of errors in a machine format ---------------------------------------------
+
+#: Peak resident memory allowed to `dialplan check --format json|sarif` of
+#: two megabytes of errors (65,536 of them). Listing them all took 314 MB
+#: (json) and 617 MB (sarif); the first 1,000 per file take about 165 MB,
+#: most of it the syntax tree and the diagnostics of the check itself.
+PEAK_RSS_LIMIT_MB = 250
+
+
+#: `dialplan` run in-process, writing its peak RSS (VmHWM, in kB) to the
+#: file named by its first argument when it exits. The kernel's VmHWM
+#: starts afresh at exec; a child's ru_maxrss does not: it keeps what the
+#: process had before exec, that is pytest's own size at the fork.
+MEASURED = """
+import atexit, sys
+report = sys.argv.pop(1)
+
+def peak():
+    with open("/proc/self/status") as status:
+        kb = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    with open(report, "w") as out:
+        out.write(kb)
+
+atexit.register(peak)
+from dialplan_compiler.cli import main
+main()
+"""
+
+
+def peak_rss_mb(args: list[str], cwd: Path) -> tuple[int, float, bytes]:
+    """Run dialplan with `args`; its exit code, peak RSS in MiB, and stdout."""
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("needs /proc/self/status (Linux)")
+    report = cwd / "peak-rss"
+    done = subprocess.run([sys.executable, "-c", MEASURED, str(report), *args], cwd=cwd,
+                          capture_output=True, env={**os.environ, "NO_COLOR": "1"}, timeout=600)
+    return done.returncode, int(report.read_text()) / 1024, done.stdout
+
+
+@pytest.mark.parametrize("output_format", ["json", "sarif"])
+def test_two_megabytes_of_errors_in_bounded_memory(tmp_path, output_format):
+    line = 'say "The one mistake." in en-gb\n'
+    count = 2 * 1024 * 1024 // len(line)
+    (tmp_path / "errors.call").write_text(line * count)
+    code, peak, stdout = peak_rss_mb(["check", "--format", output_format, "errors.call"],
+                                     tmp_path)
+    assert code == 1
+    assert peak < PEAK_RSS_LIMIT_MB, f"peak RSS {peak:.0f} MB"
+    document = json.loads(stdout)
+    if output_format == "json":
+        assert document["summary"]["errors"] == count
+        assert len(document["diagnostics"]) == 1000
+        assert document["summary"]["omitted"] == count - 1000
+        assert document["omitted"][0]["count"] == count - 1000
+    else:
+        assert len(document["runs"][0]["results"]) == 1000

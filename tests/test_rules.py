@@ -66,6 +66,8 @@ TRIGGERS: dict[str, tuple[object, tuple[str, dict], int, int]] = {
     "DP009": (SAY + "\x01\n" * 60, CHECK, 52, 1),
     "DP010": ('{"verbs": [\n  {"type": "PAUSE", "duration": 1},\n]}\n', JSON, 2, 35),
     "DP011": ('select = ["DP3"]\n  bogus = 1\n', CONFIG, 2, 3),
+    #: 51 blocks one inside the other: the 51st '{' is too deep.
+    "DP012": (SAY + "on 1 {\n" * 50 + "  on 2 {\n" + "}\n" * 51, CHECK, 52, 8),
     # DP1xx
     "DP101": ('sya "Hi"\n' + SAY, CHECK, 1, 1),
     "DP102": ('say "Hi" in en-GB repaet 2\n', CHECK, 1, 19),
