@@ -429,16 +429,16 @@ def call_command(path: str, to: str | None, recipients: str | None, variables: t
     """
     from pathlib import Path
 
-    from .campaign import (Campaign, GaveUp, Interrupted, Progress, RecipientsError,
+    from .calls.campaign import (Campaign, GaveUp, Interrupted, Progress, RecipientsError,
                            RetryPolicy, Stopper, default_journal, format_request,
                            prepare, script_digest, send_with_retries, summary as run_summary,
                            wait_for_final, write_report)
-    from .client import (API_URL, AUTH_URL, AuthError, ClientError, ConfigurationError,
+    from .calls.client import (API_URL, AUTH_URL, AuthError, ClientError, ConfigurationError,
                          RateLimiter, RouteeClient, Timeouts, TokenCache, load_credentials)
     from .compiler import check_source, compile_source, decode_source
     from .diagnostics import FileReport
-    from .journal import Journal, JournalError
-    from .redact import Redactor
+    from .calls.journal import Journal, JournalError
+    from .calls.redact import Redactor
     from .render import TextRenderer, summary, use_color
 
     # The one redactor of the run: told the secret once it is loaded, and
@@ -831,7 +831,7 @@ def _bundles(paths: tuple[str, ...], secret: bytes, variables: tuple[str, ...]) 
     """Compile the scripts of `paths` (directories are searched for *.call),
     or exit 1 showing their errors."""
     from .files import ReadError
-    from .menus import ScriptErrors, compile_scripts
+    from .menus.bundles import ScriptErrors, compile_scripts
 
     files = _collect_files(paths, "*.call")
     if not files:
@@ -895,7 +895,7 @@ def serve_command(paths: tuple[str, ...], host: str, port: int, variables: tuple
     try:
         import uvicorn
 
-        from .server import create_app, json_line_logger, log_config, timed_h11_protocol
+        from .menus.server import create_app, json_line_logger, log_config, timed_h11_protocol
     except ModuleNotFoundError as error:
         raise click.UsageError(f"`dialplan serve` needs Starlette and uvicorn ({error}); "
                                "install them with: pip install 'dialplan[serve]'") from None
@@ -965,8 +965,8 @@ def build_command(paths: tuple[str, ...], output: str, variables: tuple[str, ...
     from pathlib import Path
 
     from .emitter import to_json
-    from .menus import bundle_json
-    from .server import silent_wav
+    from .menus.bundles import bundle_json
+    from .menus.silence import silent_wav
 
     secret = _signing_secret()
     bundles = _bundles(paths, secret, variables)
@@ -997,7 +997,7 @@ def _make_folder(path: Path) -> Path:
 
 
 def _load_flow(path: str, variables: tuple[str, ...]):
-    from .simulate import SimulationError, load
+    from .menus.simulate import SimulationError, load
 
     data = _read(path)
     name = _display_name(path)
@@ -1038,7 +1038,7 @@ def simulate_command(path: str, presses: tuple[str, ...], machine: bool, all_pat
     """
     from urllib.parse import parse_qsl, urlsplit
 
-    from .simulate import coverage as coverage_of, every_path, simulate
+    from .menus.simulate import coverage as coverage_of, every_path, simulate
 
     flow = _load_flow(path, variables)
     if all_paths and (presses or machine):
@@ -1080,8 +1080,8 @@ def test_command(paths: tuple[str, ...], coverage: bool) -> None:
     """
     from pathlib import Path
 
-    from .scenarios import ScenarioError, SimulationError, read, run_file
-    from .simulate import coverage as coverage_of
+    from .menus.scenarios import ScenarioError, SimulationError, read, run_file
+    from .menus.simulate import coverage as coverage_of
 
     files = _collect_files(paths, "*.scenarios.toml")
     if not files:
@@ -1141,7 +1141,7 @@ def graph_command(path: str, output_format: str, output: str | None,
     `dialplan graph FILE --format dot | dot -Tsvg > flow.svg` renders it with
     Graphviz; Mermaid text renders on GitHub as it is.
     """
-    from . import graph
+    from .menus import graph
 
     flow = _load_flow(path, variables)
     if flow.bundle is None:
@@ -1163,7 +1163,7 @@ def lsp_command() -> None:
     the README, "Editor support".
     """
     try:
-        from .lsp import main as serve
+        from .editor.lsp import main as serve
     except ModuleNotFoundError as error:
         if (error.name or "").partition(".")[0] not in ("pygls", "lsprotocol", "cattrs", "attrs"):
             raise

@@ -10,11 +10,11 @@ import gc
 from contextlib import contextmanager
 from typing import Any, Mapping, NamedTuple
 
-from . import fastschema, rules, schemas
+from . import rules, schemas
 from .checker import Overrides, check, override_statement
 from .config import Config, ignored_lines, suppressed
 from .diagnostics import Diagnostic, has_errors, sort_diagnostics
-from .emitter import Emitted, emit
+from .emitter import emit
 from .nodes import Span
 from .parser import parse
 
@@ -192,7 +192,7 @@ def _pipeline(source: str | bytes, filename: str, *, variables: dict[str, str] |
         return Result(None, sort_diagnostics(diagnostics))
     bundle = None
     if script.has_menus:
-        from .menus import lower, menu_diagnostics, script_name
+        from .lowering import lower, menu_diagnostics, script_name
         from .signing import secret_from_env
 
         secret = None
@@ -209,24 +209,8 @@ def _pipeline(source: str | bytes, filename: str, *, variables: dict[str, str] |
         # A hosted plan checked without a recipient: nothing to emit yet.
         return Result(None, sort_diagnostics(diagnostics))
     emitted = emit(script, as_request=as_request)
-    diagnostics.extend(_schema_diagnostics(emitted, script.span))
+    diagnostics.extend(schemas.schema_diagnostics(emitted, script.span))
     payload = None if has_errors(diagnostics) else emitted.payload
     if bundle is not None and menus is not None and payload is not None:
         menus.out.append(bundle)
     return Result(payload, sort_diagnostics(diagnostics))
-
-
-def _schema_diagnostics(emitted: Emitted, fallback: Span) -> list[Diagnostic]:
-    schema = schemas.schema_for(emitted.payload)
-    if fastschema.is_valid(emitted.payload, schema):
-        return []  # the usual case: no need to load jsonschema for the details
-    found = []
-    for error in schemas.validate(emitted.payload, schema):
-        if emitted.is_unfilled(error.path):
-            continue  # judged once the placeholder has a value
-        span = emitted.span_for(error.path) or fallback
-        found.append(rules.SCHEMA(
-            span, f"the payload breaks Routee's schema at {error.pointer or 'the top level'}: "
-            f"{error.message}",
-            help="this is a bug in dialplan's checker: please report it with this script"))
-    return found

@@ -11,9 +11,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .resources import schema_path
+
+if TYPE_CHECKING:
+    from .diagnostics import Diagnostic
+    from .emitter import Emitted
+    from .nodes import Span
 
 CONVERSATION = "conversation.schema.json"
 DIALPLAN = "dialplan.schema.json"
@@ -77,3 +82,25 @@ def schema_for(payload: Any) -> str:
     """The schema a payload is meant to follow: a bare plan has `verbs`."""
     return DIALPLAN if isinstance(payload, dict) and "verbs" in payload and "to" not in payload \
         else CONVERSATION
+
+
+def schema_diagnostics(emitted: Emitted, fallback: Span) -> list[Diagnostic]:
+    """The safety net after emitting: DP901 at the span that produced each
+    field the schema rejects (none, without loading jsonschema, when the
+    fast check passes). Fields that still hold a placeholder are judged
+    once it has a value."""
+    from . import fastschema, rules
+
+    schema = schema_for(emitted.payload)
+    if fastschema.is_valid(emitted.payload, schema):
+        return []  # the usual case: no need to load jsonschema for the details
+    found = []
+    for error in validate(emitted.payload, schema):
+        if emitted.is_unfilled(error.path):
+            continue  # judged once the placeholder has a value
+        span = emitted.span_for(error.path) or fallback
+        found.append(rules.SCHEMA(
+            span, f"the payload breaks Routee's schema at {error.pointer or 'the top level'}: "
+            f"{error.message}",
+            help="this is a bug in dialplan's checker: please report it with this script"))
+    return found

@@ -4,11 +4,15 @@ in unit tests."""
 
 from __future__ import annotations
 
+import pytest
+
 import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
+
+pytestmark = pytest.mark.slow
 
 
 def test_bench_smoke_run_prints_every_target():

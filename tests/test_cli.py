@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from dialplan_compiler import __version__, cli
 from dialplan_compiler.rules import RULES
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
 EXAMPLES = ROOT / "examples"
 
 

@@ -15,7 +15,7 @@ from dialplan_compiler import compile_source
 from dialplan_compiler.emitter import to_json
 from dialplan_compiler.schemas import schema_for, validate
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
 EXAMPLES = sorted((ROOT / "examples").glob("*.call"))
 GOLDEN = Path(__file__).resolve().parent / "golden"
 

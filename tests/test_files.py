@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from dialplan_compiler import files
 from dialplan_compiler.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
 EXAMPLES = ROOT / "examples"
 SCRIPT = EXAMPLES / "delivery-window.call"
 MENUS = EXAMPLES / "ivr" / "clinic.call"
@@ -271,7 +271,7 @@ def test_build_writes_files_others_can_read(tmp_path, monkeypatch, umask):
 
 def test_the_campaign_report_is_private_as_the_journal_is(tmp_path, umask):
     # It lists who was called, as the journal does: for its owner's eyes.
-    from dialplan_compiler.campaign import CampaignResult, Recipient, write_report
+    from dialplan_compiler.calls.campaign import CampaignResult, Recipient, write_report
 
     umask(0o022)
     result = CampaignResult([Recipient(2, "+306912345678", "+306912345678", {})], {})

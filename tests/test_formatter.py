@@ -30,7 +30,7 @@ from dialplan_compiler.formatter import duration_text, format_source, format_tex
 from dialplan_compiler.parser import parse
 from dialplan_compiler.routee import LANGUAGES
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
 EXAMPLES = ROOT / "examples"
 GOLDEN = Path(__file__).resolve().parent / "golden_fmt"
 INPUTS = sorted(GOLDEN.glob("*.call.in"))

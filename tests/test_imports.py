@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
 EXAMPLE = ROOT / "examples" / "delivery-window.call"
 HEAVY = {"jsonschema", "referencing", "httpx", "httpcore", "starlette", "uvicorn", "lark",
          "pygls", "sqlite3", "pathlib", "tomllib", "hashlib"}
@@ -39,10 +39,10 @@ def test_success_path_imports_nothing_heavy(command, tmp_path):
 
 def test_a_failure_loads_jsonschema_only_to_explain_it(tmp_path):
     # The probe can tell: a check whose payload needs explaining does load it.
-    from dialplan_compiler import compiler
+    from dialplan_compiler import schemas
     from dialplan_compiler.emitter import Emitted
     from dialplan_compiler.nodes import Span
 
-    found = compiler._schema_diagnostics(Emitted({"verbs": []}), Span("x", 1, 1, 1, 2))
+    found = schemas.schema_diagnostics(Emitted({"verbs": []}), Span("x", 1, 1, 1, 2))
     assert [d.code for d in found] == ["DP901"]
     assert "jsonschema" in sys.modules

@@ -24,7 +24,9 @@ import pytest
 from dialplan_compiler import compile_source, schemas
 from dialplan_compiler.emitter import to_json
 
-REPO = Path(__file__).resolve().parent.parent
+from helpers import ROOT as REPO
+
+pytestmark = pytest.mark.slow
 EXAMPLE = REPO / "examples" / "appointment-reminder.call"
 
 

@@ -7,6 +7,10 @@ exercises the committed `.pre-commit-hooks.yaml`.
 
 from __future__ import annotations
 
+import pytest
+
+pytestmark = pytest.mark.slow
+
 GOOD = 'from +302101234567\nto +306912345678\nsay "Hello." in en-GB\n'
 BAD = 'from +302101234567\nto +306912345678\nsay "Hello." in en-gb\n'
 

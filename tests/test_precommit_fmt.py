@@ -7,6 +7,10 @@ exercises the committed `.pre-commit-hooks.yaml` and `dialplan fmt`.
 
 from __future__ import annotations
 
+import pytest
+
+pytestmark = pytest.mark.slow
+
 UGLY = 'to +306912345678\nfrom +302101234567\n\n\n\nsay "Hello."   in en-GB ; pause 90s  # wait\n'
 PRETTY = 'from +302101234567\nto +306912345678\n\nsay "Hello." in en-GB\npause 1m30s  # wait\n'
 BROKEN = 'say "Hello. in en-GB\n'

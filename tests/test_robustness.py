@@ -407,7 +407,7 @@ def test_force_color_survives_a_pipe(tmp_path):
 
 # --- nesting deeper than dialplan walks -----------------------------------------------
 
-from dialplan_compiler.parser import MAX_NESTING  # noqa: E402
+from dialplan_compiler.parser import MAX_NESTING
 
 VIA = 'menu via "https://ivr.example.com/routee"'
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from dialplan_compiler import check_source, compile_source
-from dialplan_compiler.compiler import _schema_diagnostics
+from dialplan_compiler.schemas import schema_diagnostics
 from dialplan_compiler.config import ConfigError, load_config
 from dialplan_compiler.diagnostics import Severity
 from dialplan_compiler.emitter import Emitted
@@ -36,7 +36,7 @@ COMPILE = compiled()
 
 #: DP901 is the schema safety net: if the checker is right, no source can
 #: reach it through check_source/compile_source. It is triggered here by
-#: handing `_schema_diagnostics` an `Emitted` built by hand, whose payload
+#: handing `schema_diagnostics` an `Emitted` built by hand, whose payload
 #: breaks the schema (a PAUSE of 0 s) and whose source map points that field
 #: at line 3, column 7.
 SCHEMA = ("schema", {})
@@ -155,7 +155,7 @@ def produce(source, mode, tmp_path) -> list:
 
         return decompile(source, "test.json").diagnostics
     assert kind == "schema"
-    return _schema_diagnostics(source, Span("hand.call", 1, 1, 1, 2))
+    return schema_diagnostics(source, Span("hand.call", 1, 1, 1, 2))
 
 
 def test_every_rule_has_a_trigger():
@@ -213,14 +213,14 @@ def test_a_rule_builds_its_diagnostic():
 def test_schema_error_falls_back_to_the_script_span():
     fallback = Span("hand.call", 1, 1, 9, 1)
     emitted = Emitted({"verbs": [{"type": "PAUSE", "duration": 0}]})
-    found = [(d.code, d.span.line, d.span.column) for d in _schema_diagnostics(emitted, fallback)]
+    found = [(d.code, d.span.line, d.span.column) for d in schema_diagnostics(emitted, fallback)]
     assert found == [("DP901", 1, 1)]
 
 
 def test_schema_error_uses_the_closest_enclosing_span():
     emitted = Emitted({"verbs": [{"type": "SAY", "message": {"text": "", "language": "en-GB"}}]},
                       source_map={("verbs", 0): Span("hand.call", 5, 3, 5, 20)})
-    [d] = _schema_diagnostics(emitted, Span("hand.call", 1, 1, 1, 2))
+    [d] = schema_diagnostics(emitted, Span("hand.call", 1, 1, 1, 2))
     assert (d.code, d.span.line, d.span.column) == ("DP901", 5, 3)
     assert "/verbs/0/message/text" in d.message
 
@@ -228,9 +228,9 @@ def test_schema_error_uses_the_closest_enclosing_span():
 def test_schema_errors_in_unfilled_values_are_skipped():
     emitted = Emitted({"verbs": [{"type": "PLAY", "fileURL": "{url}"}]},
                       unfilled={("verbs", 0, "fileURL")})
-    assert _schema_diagnostics(emitted, Span("hand.call", 1, 1, 1, 2)) == []
+    assert schema_diagnostics(emitted, Span("hand.call", 1, 1, 1, 2)) == []
 
 
 def test_valid_payload_has_no_schema_error():
     emitted = Emitted({"verbs": [{"type": "PAUSE", "duration": 1}]})
-    assert _schema_diagnostics(emitted, Span("hand.call", 1, 1, 1, 2)) == []
+    assert schema_diagnostics(emitted, Span("hand.call", 1, 1, 1, 2)) == []

@@ -11,7 +11,7 @@ import pytest
 
 from dialplan_compiler import _standalone_parser, parser
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
 INPUTS = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "examples").glob("*.call"))] + [
     "", "\n\n", 'say "x" in en-GB; pause 1s', "a {\n b {\n c\n }\n}", "a { } b",
     'say "unterminated\nsya', "}\nsay x\n}", "a {" * 50, "{{{", 'x "\\q {y" \\\n  z',

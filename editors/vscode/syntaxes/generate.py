@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 
 from dialplan_compiler import routee
-from dialplan_compiler.pygments_lexer import OPTION_WORDS, VALUE_WORDS
+from dialplan_compiler.editor.pygments_lexer import OPTION_WORDS, VALUE_WORDS
 from dialplan_compiler.reference import STATEMENTS
 
 OUTPUT = Path(__file__).with_name("call.tmLanguage.json")

@@ -1,0 +1,179 @@
+"""Which plan answers an eventUrl: the logic of `dialplan serve`, without HTTP.
+
+`Router.event(query, body)` takes the eventUrl's query (`p`, `n`, `t`, `s`)
+and Routee's JSON body (`collectedTones`, …) and returns an `Answer`: a
+status, the dialplan to answer and a log record. It keeps no state between
+calls: everything it needs is in the bundles (compiled once, at start-up)
+and in the signed query. `simulate.py` uses it offline and `server.py` over
+HTTP, so both pick branches the same way.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .. import signing
+from ..lowering import Bundle, sorry_plan
+from .bundles import bundle_json
+
+KEYS = re.compile(r"[0-9*#]*")
+_TEMPLATE = re.compile(r"\{\{|\}\}|\{digits\}")
+#: Routee's bodies are flat objects; json.loads recurses once per level and
+#: fails with RecursionError (not ValueError) some thousand levels down.
+MAX_DEPTH = 64
+#: A JSON string (unterminated at the end, too), its escapes included: the
+#: brackets inside it do not nest. No alternative overlaps, so it is linear.
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"?', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_OPENING = frozenset(b"[{")
+
+
+class TooDeep(ValueError):
+    """A JSON text nested deeper than MAX_DEPTH."""
+
+
+def json_depth(data: bytes | str, limit: int = MAX_DEPTH) -> int:
+    """How deep the arrays and objects of JSON `data` nest (counting stops
+    just past `limit`), found without parsing it: brackets outside strings."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    depth = deepest = 0
+    for byte in _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS):
+        if byte in _OPENING:
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    break
+        else:
+            depth -= 1
+    return deepest
+
+
+def loads(data: bytes | str) -> Any:
+    """json.loads, refusing (TooDeep) what nests deeper than MAX_DEPTH
+    before it can exhaust the recursion limit."""
+    if json_depth(data) > MAX_DEPTH:
+        raise TooDeep(f"JSON nested deeper than {MAX_DEPTH} levels")
+    return json.loads(data)
+
+
+@dataclass
+class Answer:
+    status: int
+    plan: dict[str, Any] | None
+    log: dict[str, Any]
+    #: The branch taken (a plan id), if any.
+    branch: str | None = None
+    #: A `handoff`: (url, seconds); `plan` then holds the verbs before it.
+    handoff: tuple[str, float] | None = None
+    #: The plan as JSON bytes, when it could be prepared in advance.
+    data: bytes | None = field(default=None, repr=False)
+
+
+def fill(text: str, digits: str) -> str:
+    """A `{digits}` template (literal braces doubled) with the keys in it."""
+    return _TEMPLATE.sub(lambda m: {"{{": "{", "}}": "}"}.get(m.group(), digits), text)
+
+
+class _Compiled:
+    """One bundle, ready to answer: plans as JSON (and bytes)."""
+
+    def __init__(self, bundle: Bundle) -> None:
+        self.bundle = bundle
+        data = bundle_json(bundle)
+        self.plans: dict[str, dict] = data["plans"]
+        self.fill: dict[str, list[str]] = data.get("fill", {})
+        self.bytes = {k: json.dumps(v, ensure_ascii=False).encode("utf-8")
+                      for k, v in self.plans.items() if k not in self.fill}
+        self.sorry = data["sorry"]
+
+    def plan(self, plan_id: str, digits: str) -> tuple[dict, bytes | None]:
+        plan = self.plans[plan_id]
+        pointers = self.fill.get(plan_id)
+        if not pointers:
+            return plan, self.bytes[plan_id]
+        plan = copy.deepcopy(plan)
+        for pointer in pointers:
+            *parents, last = pointer.strip("/").split("/")
+            node: Any = plan
+            for part in parents:
+                node = node[int(part)] if isinstance(node, list) else node[part]
+            node[last] = fill(node[last], digits)
+        return plan, None
+
+
+class Router:
+    def __init__(self, bundles: Mapping[str, Bundle], secret: bytes) -> None:
+        self.secret = secret
+        self.scripts = {name: _Compiled(b) for name, b in bundles.items()}
+        self.default_sorry = sorry_plan()
+
+    def main_plan(self, name: str) -> dict | None:
+        compiled = self.scripts.get(name)
+        return compiled.plans.get("main") if compiled else None
+
+    def _sorry(self, compiled: _Compiled | None, log: dict) -> Answer:
+        return Answer(200, compiled.sorry if compiled else self.default_sorry, log)
+
+    def event(self, query: Mapping[str, str], body: Any) -> Answer:
+        """Answer an eventUrl. `body` is the request's bytes (or parsed JSON)."""
+        p, n, t, s = (query.get(k, "") for k in ("p", "n", "t", "s"))
+        if not (p and n and s) or not signing.verify(self.secret, p, n, t, s):
+            return Answer(403, None, {"event": "forged", "script": p, "node": n, "try": t})
+        compiled = self.scripts.get(p)
+        base = {"event": "event", "script": p, "node": n, "try": t}
+        if compiled is None:
+            return self._sorry(None, {**base, "event": "unknown-script"})
+        if isinstance(body, (bytes, bytearray, str)):
+            try:
+                body = loads(body) if body else {}
+            except TooDeep:  # not Routee: refused, as a body too large is
+                return Answer(400, None, {**base, "event": "body-too-deep"})
+            except ValueError:
+                return self._sorry(compiled, {**base, "event": "bad-body"})
+        if not isinstance(body, dict):
+            return self._sorry(compiled, {**base, "event": "bad-body"})
+        tones = body.get("collectedTones", "")
+        if isinstance(tones, int) and not isinstance(tones, bool):
+            tones = str(tones)
+        if not isinstance(tones, str) or len(tones) > 64:
+            return self._sorry(compiled, {**base, "event": "bad-body"})
+        tones = tones.strip()
+        base["tones"] = tones
+        for key in ("conversationTrackingId", "messageId"):
+            if isinstance(body.get(key), str):
+                base[key] = body[key]
+        bundle = compiled.bundle
+        if n == "machine" and "machine" in compiled.plans:
+            return self._answer(compiled, "machine", "", base)
+        menu = bundle.menus.get(n)
+        attempt = int(t) if signing.is_digits(t) else 0
+        if menu is None or not 1 <= attempt <= menu.tries:
+            return self._sorry(compiled, {**base, "event": "unknown-node"})
+        keys = tones[:-1] if tones.endswith("#") and menu.hash else tones
+        branch = None
+        if KEYS.fullmatch(keys):
+            branch = next((c.branch for c in menu.choices if c.keys == keys), None)
+            if branch is None and signing.is_digits(keys):  # `any N digits`, then `any digits`
+                by_length = {c.length: c.branch for c in menu.choices if c.keys is None}
+                branch = by_length.get(len(keys)) or by_length.get(0)
+        if branch is None:
+            branch = bundle.otherwise(menu)
+        plan = bundle.plan_for(branch, attempt)
+        plan_id = branch if branch in compiled.plans else f"{branch}@{attempt}"
+        if plan is None or plan_id not in compiled.plans:
+            return self._sorry(compiled, {**base, "event": "unknown-node"})
+        return self._answer(compiled, plan_id, keys if KEYS.fullmatch(keys) else "", base)
+
+    def _answer(self, compiled: _Compiled, plan_id: str, digits: str, log: dict) -> Answer:
+        plan, data = compiled.plan(plan_id, digits)
+        log = {**log, "branch": plan_id}
+        handoff = compiled.bundle.handoffs.get(plan_id.split("@")[0])
+        if handoff is not None:
+            return Answer(200, plan, log, plan_id, (handoff.url, handoff.within_ms / 1000))
+        return Answer(200, plan, log, plan_id, data=data)

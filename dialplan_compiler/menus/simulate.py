@@ -1,0 +1,219 @@
+"""`dialplan simulate`: a whole call flow, offline.
+
+The script is compiled with a throw-away signing secret, its eventUrls are
+answered in-process by the same `Router` that `dialplan serve` uses, and the
+plans run in the same `engine` that the local Routee stand-in uses. Nothing
+touches the network.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+from urllib.parse import parse_qsl, urlsplit
+
+from ..menus import engine
+from ..lowering import Bundle
+from ..model import Again
+from .router import Router
+
+#: Routee's body for the simulated call (observed shape).
+CALLER = {"from": "+306900000000", "to": "+302101234567",
+          "messageId": "simulated-message", "conversationTrackingId": "simulated-call"}
+
+
+class SimulationError(Exception):
+    """The script does not compile; `diagnostics` says why."""
+
+    def __init__(self, diagnostics: list) -> None:
+        super().__init__(f"{len(diagnostics)} errors")
+        self.diagnostics = diagnostics
+
+
+@dataclass
+class Flow:
+    """A compiled script, ready to simulate. `bundle` and `router` are None
+    for a script without menus (one plan, nothing to route)."""
+
+    main: dict
+    bundle: Bundle | None
+    router: Router | None
+
+    def outcomes(self) -> list[str]:
+        """Every outcome a caller can reach, for coverage ("MENU → CHOICE")."""
+        if self.bundle is None:
+            return []
+        found = []
+        asked_again = {p.end.menu for p in self.bundle.source.values()
+                       if isinstance(p.end, Again)} | set(self.bundle.implicit_otherwise)
+        for menu in self.bundle.menus.values():
+            found += [f"{menu.id} → {choice_label(c)}" for c in menu.choices]
+            found.append(f"{menu.id} → otherwise")
+            found.append(f"{menu.id} → timeout")
+            if menu.id in asked_again:
+                found.append(f"{menu.id} → tries used up")
+        if "machine" in self.bundle.plans:
+            found.append("machine")
+        return found
+
+
+def choice_label(choice) -> str:
+    if choice.keys is not None:
+        return choice.keys
+    return f"any {choice.length} digits" if choice.length else "any digits"
+
+
+def load(source: str | bytes, filename: str, *,
+         variables: Mapping[str, str] | None = None) -> Flow:
+    """Compile a script for simulation (SimulationError when it has errors)."""
+    from ..compiler import compile_bundle
+
+    secret = secrets.token_bytes(16)
+    result = compile_bundle(source, filename, variables=variables, signing_secret=secret)
+    if result.payload is None:
+        raise SimulationError([d for d in result.diagnostics if d.is_error])
+    bundle = result.bundle
+    if bundle is None:
+        payload = result.payload
+        return Flow(payload if "verbs" in payload else payload["dialPlan"], None, None)
+    router = Router({bundle.name: bundle}, secret)
+    return Flow(router.main_plan(bundle.name), bundle, router)
+
+
+@dataclass
+class Run:
+    presses: list[str]
+    call: engine.Call
+    #: What the caller reached, as in `Flow.outcomes`, in order.
+    outcomes: list[str] = field(default_factory=list)
+    #: The menu still waiting when the presses ran out: (menu id, try).
+    open_menu: tuple[str, int] | None = None
+    #: A machine answered.
+    machine: bool = False
+
+    @property
+    def transcript(self) -> list[str]:
+        return self.call.transcript
+
+
+def simulate(flow: Flow, presses: Iterable[str] = (), *, machine: bool = False) -> Run:
+    """One call. The caller presses `presses`, one item per question:
+    keys ("1", "1234#"), "timeout" (nothing) or "hangup"."""
+    call = engine.Call()
+    run = Run(list(presses), call, machine=machine)
+
+    def post(url: str, body: dict) -> Any:
+        if flow.router is None:
+            return None
+        query = dict(parse_qsl(urlsplit(url).query))
+        answer = flow.router.event(query, body)
+        final = body.get("collectedTones") == "" and call.events and \
+            call.events[-1].kind == "end"
+        if answer.branch and not final:
+            run.outcomes.append(_outcome(flow, query, answer))
+        if answer.handoff is not None and not final:
+            call.events.append(engine.Event(
+                "note", f"the call is handed to {answer.handoff[0]} (not fetched offline)"))
+        return answer.plan
+
+    start = flow.main
+    if machine:
+        call.events.append(engine.Event("note", "a machine answers"))
+        detection = flow.bundle.script.machine if flow.bundle else None
+        if detection is None or detection.event_url is None or flow.router is None \
+                or "machine" not in flow.bundle.plans:
+            call.events.append(engine.Event(
+                "note", "(no `on machine` plan: the call goes on as with a person)"))
+        else:
+            start = post(detection.event_url, dict(CALLER))
+    engine.run(start, presses=run.presses, post=post, body=CALLER, call=call)
+    for event in call.events:
+        if event.kind == "wait" and event.data.get("silent"):
+            query = dict(parse_qsl(urlsplit(event.data["silent"]).query))
+            menu, attempt = query.get("n", ""), query.get("t", "1")
+            if event.data.get("unscripted"):
+                run.open_menu = run.open_menu or (menu, int(attempt) if attempt.isdigit() else 1)
+            elif flow.bundle is not None and menu in flow.bundle.menus:
+                run.outcomes.append(f"{menu} → timeout")
+    return run
+
+
+def _outcome(flow: Flow, query: dict, answer) -> str:
+    node = query.get("n", "")
+    if node == "machine":
+        return "machine"
+    menu = flow.bundle.menus.get(node)
+    if menu is None:
+        return answer.branch
+    branch = answer.branch.split("@")[0]
+    label = next((choice_label(c) for c in menu.choices if c.branch == branch), "otherwise")
+    attempt = query.get("t", "")
+    if "@" in answer.branch and attempt == str(menu.tries):
+        return f"{node} → {label}; {node} → tries used up"
+    return f"{node} → {label}"
+
+
+# --- every path ------------------------------------------------------------------------------
+
+def options(flow: Flow, menu_id: str) -> list[tuple[str, str]]:
+    """(label, press) for each way to answer a menu: each choice, a key
+    that no choice takes (if there is one), and silence."""
+    menu = flow.bundle.menus[menu_id]
+    end = "#" if menu.hash else ""
+    found = []
+    exact = {c.keys for c in menu.choices if c.keys is not None}
+    lengths = {c.length for c in menu.choices if c.keys is None}
+    for choice in menu.choices:
+        if choice.keys is not None:
+            found.append((choice.keys, choice.keys + end))
+        else:
+            digits = "1234567890" * 3
+            found.append((choice_label(choice),
+                          digits[:choice.length or 2] + end))
+    candidates = ("*", "0", "**", "*0") if menu.hash else tuple("0*5#791")
+    for candidate in candidates:
+        if candidate in exact or (candidate.isdigit() and (0 in lengths or
+                                                           len(candidate) in lengths)):
+            continue
+        found.append(("otherwise", candidate + end))
+        break
+    found.append(("timeout", engine.TIMEOUT))
+    return found
+
+
+def every_path(flow: Flow, *, limit: int = 500) -> list[Run]:
+    """Runs that together answer every menu in every way at every try,
+    each run as short as it can be (breadth first)."""
+    runs: list[Run] = []
+    if flow.bundle is not None and "machine" in flow.bundle.plans:
+        runs.append(simulate(flow, machine=True))
+    seen: set[tuple[str, int, str]] = set()
+    frontier: list[list[str]] = [[]]
+    while frontier and len(runs) < limit:
+        presses = frontier.pop(0)
+        run = simulate(flow, presses)
+        if run.open_menu is None or flow.bundle is None:
+            runs.append(run)
+            continue
+        menu_id, attempt = run.open_menu
+        fresh = False
+        for label, press in options(flow, menu_id):
+            edge = (menu_id, attempt, label)
+            if edge not in seen:
+                seen.add(edge)
+                fresh = True
+                frontier.append(presses + [press])
+        if not fresh:  # every way on is taken elsewhere: end this path in silence
+            frontier.append(presses + [engine.TIMEOUT])
+    return runs
+
+
+def coverage(flow: Flow, runs: Iterable[Run]) -> list[tuple[str, int]]:
+    """Each outcome of the flow with the number of runs that reached it."""
+    counts = {outcome: 0 for outcome in flow.outcomes()}
+    for run in runs:
+        reached = {part for outcome in run.outcomes for part in outcome.split("; ")}
+        for outcome in reached:
+            counts[outcome] = counts.get(outcome, 0) + 1
+    return list(counts.items())
