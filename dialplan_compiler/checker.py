@@ -127,7 +127,7 @@ def _suggest(word: str, choices: Iterable[str]) -> str | None:
     return close[0] if close else None
 
 
-MAX_URL_LENGTH = 2048
+MAX_URL_LENGTH = routee.MAX_URL_LENGTH
 
 
 def _url_problem(url: str) -> str | None:

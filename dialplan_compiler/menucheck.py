@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import rules
+from . import routee, rules
 from .diagnostics import Related
 from .model import Again, Choice, Handoff, Menu, Plan
 from .nodes import Duration, Integer, Span, Statement, String, Word
@@ -33,10 +33,10 @@ DEFAULT_WAIT = 5
 DEFAULT_TRIES = 3
 MAX_TRIES = 10
 #: Routee's default (and our ceiling) for COLLECT's maxDigits.
-MAX_DIGITS = 30
+MAX_DIGITS = routee.MAX_DIGITS
 #: Routee waits 3 s for an eventUrl's answer (documented); a handoff may
 #: take this much of it, the rest is the network's and the server's.
-EVENT_URL_DEADLINE_MS = 3000
+EVENT_URL_DEADLINE_MS = routee.EVENT_URL_DEADLINE_MS
 HANDOFF_BUDGET_MS = 2000
 DEFAULT_HANDOFF_MS = 2000
 

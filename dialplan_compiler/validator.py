@@ -33,8 +33,9 @@ from .checker import _suggest, suggest_language
 from .diagnostics import Diagnostic, FileReport, Related, sort_diagnostics
 from .jsonpos import ParsedJSON, Path, json_pointer, parse_json
 from .nodes import Span
+from .text import decode_utf8, strip_bom
 
-VERB_TYPES = ("SAY", "PLAY", "PAUSE", "COLLECT", "DIAL")
+VERB_TYPES = routee.VERB_TYPES
 
 #: Fields counted in whole seconds (DP209 when under 1 s or fractional).
 SECONDS_FIELDS = ("duration", "hangupDelay", "maxDuration")
@@ -68,7 +69,7 @@ def validate_json(source: str | bytes, filename: str = "<string>", *,
         if text is None:
             return FileReport(filename, None, tuple(diagnostics))
     else:
-        text = source[1:] if source.startswith("\ufeff") else source
+        text = strip_bom(source)
     diagnostics = _Validation(parse_json(text, filename), filename).run()
     if config is not None:
         diagnostics = [d for d in diagnostics if config.keeps(d)]
@@ -95,23 +96,22 @@ def validate_files(paths: Iterable[str | os.PathLike], *, config=None) -> list[F
 
 
 def _decode(data: bytes, file: str) -> tuple[str | None, list[Diagnostic]]:
-    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None, [rules.UNREADABLE(Span(file, 1, 1, 1, 2, 0, 1),
                                        "the file is UTF-16, not UTF-8 (byte 0)",
                                        help="JSON files are UTF-8: save it as UTF-8")]
-    try:
-        return data[bom:].decode("utf-8"), []
-    except UnicodeDecodeError as error:
-        before = data[bom: bom + error.start]
-        line = before.count(b"\n") + 1
-        line_text = before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")
-        column = len(line_text) + 1
-        offset = len(before.decode("utf-8", "replace"))
-        return None, [rules.UNREADABLE(
-            Span(file, line, column, line, column + 1, offset, offset + 1),
-            f"the file is not valid UTF-8 (byte {bom + error.start})",
-            help="JSON files are UTF-8: save it as UTF-8")]
+    text, bom, bad = decode_utf8(data)
+    if text is not None:
+        return text, []
+    before = data[bom: bom + bad]
+    line = before.count(b"\n") + 1
+    line_text = before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")
+    column = len(line_text) + 1
+    offset = len(before.decode("utf-8", "replace"))
+    return None, [rules.UNREADABLE(
+        Span(file, line, column, line, column + 1, offset, offset + 1),
+        f"the file is not valid UTF-8 (byte {bom + bad})",
+        help="JSON files are UTF-8: save it as UTF-8")]
 
 
 # --- the schema, as far as messages need it ----------------------------------------
@@ -513,7 +513,7 @@ class _Validation:
                             help="check the number: E.164 has at most 15 digits")
         elif facts.has("url"):
             self.report(rules.BAD_URL, path, f"the URL is {size} characters long; "
-                                             "Routee takes at most 2048",
+                                             f"Routee takes at most {routee.MAX_URL_LENGTH}",
                         help="shorten it, e.g. move state from the query string to "
                              "your server")
         else:
