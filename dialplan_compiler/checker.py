@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping
 
-from . import routee, rules
+from . import routee, rules, values
 from .diagnostics import Diagnostic, Fix, Related
 from .model import (Callback, Collect, Deferred, Dial, MachineDetection, Pause, Plan, Play, Say,
                     Script, Target, Unfilled)
@@ -114,66 +114,6 @@ def _describe(arg: Argument) -> str:
     if isinstance(arg, Phone):
         return f"the phone number {arg.text}"
     return f"'{arg.text}'"
-
-
-def _suggest(word: str, choices: Iterable[str]) -> str | None:
-    choices = list(choices)
-    for choice in choices:
-        if choice.lower() == word.lower():
-            return choice
-    import difflib  # only when something is misspelt
-
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
-MAX_URL_LENGTH = routee.MAX_URL_LENGTH
-
-
-def _url_problem(url: str) -> str | None:
-    """What is wrong with a URL Routee has to call or fetch, if anything."""
-    if any(ch.isspace() for ch in url):
-        return "it contains white space"
-    if len(url) > MAX_URL_LENGTH:
-        return f"it is {len(url)} characters long; the limit is {MAX_URL_LENGTH}"
-    scheme = url.partition(":")[0]
-    if scheme.lower() in ("http", "https") and scheme not in ("http", "https"):
-        return f"write the scheme in lower case ({scheme.lower()}://)"
-    parts = _URL.match(url)
-    if parts is None:
-        return f"{url!r} does not start with http:// or https://"
-    if not parts.group("host"):
-        return f"{url!r} has no host"
-    port = parts.group("port")
-    if port is not None and not (port.isdigit() and int(port) <= 65535):
-        return f"{url!r} has an invalid port"
-    return None
-
-
-#: An absolute http(s) URL, split the way urllib.parse.urlsplit would (which
-#: costs more to import than a whole check of a small file).
-_URL = re.compile(r"(?P<scheme>https?)://(?:[^@/?#]*@)?"
-                  r"(?P<host>\[[0-9A-Fa-f:.]+\]|[^:/?#\[\]]*)(?::(?P<port>[^/?#]*))?"
-                  r"(?P<path>[^?#]*)")
-
-
-def _url_path(url: str) -> str:
-    match = _URL.match(url)
-    return match.group("path") if match else url
-
-
-def suggest_language(text: str) -> str | None:
-    """The language(s) a mistyped code most likely meant: `en-gb` and
-    `en_GB` → `en-GB`, `fr` → `fr-FR`, `en` → `en-US or en-GB`."""
-    normalized = text.replace("_", "-")
-    exact = _suggest(normalized, routee.LANGUAGES)
-    if exact and exact.lower() == normalized.lower():
-        return exact
-    prefix = normalized.split("-")[0].lower()
-    same_language = [lang for lang in routee.LANGUAGES if lang.split("-")[0] == prefix]
-    if same_language:  # quoted by the caller: 'en-US' or 'en-GB'
-        return "' or '".join(same_language)
-    return exact
 
 
 def _seconds_text(seconds: int) -> str:
@@ -287,7 +227,7 @@ class Checker:
 
     def _unknown_statement(self, statement: Statement) -> None:
         name = statement.name.text
-        guess = _suggest(name, STATEMENTS + MENU_STATEMENTS)
+        guess = values.suggest(name, STATEMENTS + MENU_STATEMENTS)
         self.report(rules.UNKNOWN_STATEMENT(
             statement.name.span, f"unknown statement '{name}'",
             label=f"did you mean '{guess}'?" if guess else None,
@@ -398,7 +338,7 @@ class Checker:
                 return url  # judged after substitution
             # Judge the shape with each placeholder standing for a plain word.
             judged = "".join(p if isinstance(p, str) else "x" for p in arg.parts)
-        problem = _url_problem(judged)
+        problem = values.url_problem(judged)
         if problem:
             self.report(rules.BAD_URL(
                 arg.span, f"{what} must be an absolute http(s) URL: {problem}",
@@ -469,7 +409,7 @@ class Checker:
         text = getattr(arg, "text", "")
         if isinstance(arg, Word) and text.lower() in choices:
             return choices[text.lower()]
-        guess = _suggest(text, choices) if isinstance(arg, Word) else None
+        guess = values.suggest(text, choices) if isinstance(arg, Word) else None
         self.report(rules.WRONG_ARGUMENT(
             arg.span, f"expected {what}, found {_describe(arg)}",
             label=f"did you mean '{guess}'?" if guess else None,
@@ -479,51 +419,13 @@ class Checker:
 
     # --- phone numbers, senders and targets ------------------------------------------
 
-    def _phone(self, text: str, span: Span, what: str) -> str | None:
-        import phonenumbers
-
-        compact = re.sub(r"[\s\-.()]", "", text)
-        if not re.fullmatch(r"\+[0-9]+", compact):
-            self.report(rules.BAD_PHONE(
-                span, f"{what} '{text}' is not an E.164 phone number",
-                help="write it with + and the country code, e.g. +302101234567"))
-            return None
-        try:
-            number = phonenumbers.parse(compact, None)
-        except phonenumbers.NumberParseException:
-            number = None
-        reason = (phonenumbers.is_possible_number_with_reason(number) if number
-                  else phonenumbers.ValidationResult.INVALID_COUNTRY_CODE)
-        if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
-            if reason == phonenumbers.ValidationResult.INVALID_COUNTRY_CODE:
-                problem = "no country has that calling code"
-            else:
-                region = phonenumbers.region_code_for_country_code(number.country_code)
-                length = {phonenumbers.ValidationResult.TOO_SHORT: "too short",
-                          phonenumbers.ValidationResult.TOO_LONG: "too long"}.get(
-                              reason, "the wrong length")
-                problem = f"{length} for +{number.country_code} ({region})"
-            self.report(rules.BAD_PHONE(
-                span, f"{what} '{text}' cannot exist: {problem}",
-                help="check the number: E.164 is + country code + national number, "
-                     "without the trunk 0"))
-            return None
-        if not phonenumbers.is_valid_number(number):
-            region = phonenumbers.region_code_for_country_code(number.country_code)
-            self.report(rules.UNASSIGNED_PHONE(
-                span, f"{what} '{text}' is not assigned in the numbering plan of "
-                      f"+{number.country_code} ({region})",
-                help="it has a possible length but no network uses that range; "
-                     "check for a typo"))
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
     def _target(self, args: _Args, what: str) -> Target | None:
         arg = self._expect(args, what, 'to +306912345678, to sip "alice@example.com", '
                                        'to viber "306971234567"')
         if arg is None:
             return None
         if isinstance(arg, Phone):
-            phone = self._phone(arg.text, arg.span, "phone number")
+            phone = values.phone(arg.text, arg.span, "phone number", self.report)
             return Target("phone", phone, arg.span) if phone else None
         if isinstance(arg, Word) and arg.text in ("sip", "viber", "phone"):
             value_arg = self._expect(args, f"the {arg.text} address", f'{arg.text} "…"')
@@ -535,8 +437,8 @@ class Checker:
             span = arg.span.to(value_arg.span)
             if isinstance(value, Unfilled):
                 return Target(arg.text, value, span)
-            checker = {"sip": self._sip, "viber": self._viber, "phone": self._phone}[arg.text]
-            address = checker(value, value_arg.span, f"{arg.text} address")
+            address = values.ADDRESSES[arg.text](value, value_arg.span, f"{arg.text} address",
+                                                 self.report)
             return Target(arg.text, address, span) if address else None
         if isinstance(arg, String):
             value = self._text(arg, "a phone number")
@@ -550,7 +452,7 @@ class Checker:
                     help=f'write: sip "{value}"',
                     fixes=[Fix(arg.span, f"sip {arg.raw}")] if not arg.is_template else ()))
                 return None
-            phone = self._phone(value, arg.span, "phone number")
+            phone = values.phone(value, arg.span, "phone number", self.report)
             return Target("phone", phone, arg.span) if phone else None
         if isinstance(arg, Integer):
             self.report(rules.BAD_PHONE(
@@ -562,32 +464,11 @@ class Checker:
             help='a phone number (+306912345678), sip "user@host" or viber "306971234567"'))
         return None
 
-    def _sip(self, value: str, span: Span, what: str) -> str | None:
-        if re.fullmatch(r"[^@\s:]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?",
-                        value) and int(value.rpartition(":")[2] if value.count(":") else 1) <= 65535:
-            return value
-        hint = 'without the "sip:" prefix' if value.lower().startswith("sip:") else \
-            'as "alice@example.com" or "alice@10.0.0.1:5060"'
-        self.report(rules.BAD_SIP(
-            span, f"'{value}' is not a SIP address of the form user@host[:port]",
-            help=f"write it {hint}"))
-        return None
-
-    def _viber(self, value: str, span: Span, what: str) -> str | None:
-        if re.fullmatch(r"[1-9][0-9]{1,14}", value):
-            return value
-        digits = re.sub(r"[^0-9]", "", value)
-        self.report(rules.BAD_VIBER(
-            span, f"'{value}' is not a Viber number: digits only, with the country code and no +",
-            help=f'write "{digits}"' if digits else 'for example "306971234567"',
-            fixes=[Fix(span, f'"{digits}"')] if digits else ()))
-        return None
-
     def _sender(self, arg: Argument | None) -> str | None:
         if arg is None:
             return None
         if isinstance(arg, Phone):
-            return self._phone(arg.text, arg.span, "sender")
+            return values.phone(arg.text, arg.span, "sender", self.report)
         if isinstance(arg, Integer):
             text = arg.text
         elif isinstance(arg, String):
@@ -600,23 +481,7 @@ class Checker:
                 help=f'quote alphanumeric senders: from "{getattr(arg, "text", "")}"',
                 fixes=[Fix(arg.span, f'"{arg.text}"')] if isinstance(arg, Word) else ()))
             return None
-        if not text.strip():
-            self.report(rules.BAD_SENDER(arg.span, "the sender id is empty"))
-            return None
-        if re.fullmatch(r"\+[0-9\s\-.()]+", text):
-            return self._phone(text, arg.span, "sender")
-        if re.fullmatch(r"[0-9]+", text):
-            if len(text) > routee.MAX_NUMERIC_SENDER:
-                self.report(rules.BAD_SENDER(
-                    arg.span, f"a numeric sender id has at most {routee.MAX_NUMERIC_SENDER} "
-                              f"digits; this one has {len(text)}"))
-                return None
-            return text
-        self.report(rules.ALPHANUMERIC_SENDER(
-            arg.span, f"alphanumeric sender '{text}' is not delivered by every network",
-            help="some networks (Greece, for one) reject alphanumeric callers; "
-                 "an E.164 number is safest"))
-        return text
+        return values.sender(text, arg.span, self.report)
 
     # --- shared options ------------------------------------------------------------
 
@@ -697,7 +562,7 @@ class Checker:
             args.take()
             name = args.statement.name.text
             if isinstance(arg, Word):
-                guess = _suggest(arg.text, handlers)
+                guess = values.suggest(arg.text, handlers)
                 self.report(rules.UNKNOWN_OPTION(
                     arg.span, f"`{name}` has no option '{arg.text}'",
                     label=f"did you mean '{guess}'?" if guess else None,
@@ -794,7 +659,7 @@ class Checker:
             return None
         if text in routee.LANGUAGES:
             return text
-        guess = suggest_language(text)
+        guess = values.suggest_language(text)
         self.report(rules.UNKNOWN_LANGUAGE(
             arg.span, f"'{text}' is not a language Routee speaks",
             label=f"did you mean '{guess}'?" if guess else None,
@@ -871,7 +736,7 @@ class Checker:
                                'play "https://cdn.example.com/chime.wav"')
         url = self._url(url_arg, "the audio URL")
         if url is not None:
-            path = _url_path(url) if not isinstance(url, Unfilled) else url
+            path = values.url_path(url) if not isinstance(url, Unfilled) else url
             if not isinstance(url, Unfilled) or isinstance(url_arg.parts[-1], str):
                 if not path.lower().endswith(".wav"):
                     self.report(rules.NOT_WAV(

@@ -28,8 +28,7 @@ from dataclasses import replace
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
-from . import routee, rules, schemas
-from .checker import _suggest, suggest_language
+from . import routee, rules, schemas, values
 from .diagnostics import Diagnostic, FileReport, Related, sort_diagnostics
 from .jsonpos import ParsedJSON, Path, json_pointer, parse_json
 from .nodes import Span
@@ -328,7 +327,7 @@ class _Validation:
         for alias in ALIASES.get(key.lower(), ()):
             if alias in candidates:
                 return alias
-        return _suggest(key, candidates) if candidates else None
+        return values.suggest(key, candidates) if candidates else None
 
     def _kw_additionalProperties(self, error: schemas.SchemaError) -> None:
         obj = self.node(error.path)
@@ -460,7 +459,7 @@ class _Validation:
         last = path[-1] if path else None
         choices = self.facts(path).first("enum") or []
         if last == "language":
-            guess = suggest_language(value) if isinstance(value, str) else None
+            guess = values.suggest_language(value) if isinstance(value, str) else None
             message = f"'{value}' is not a language Routee speaks" if isinstance(value, str) \
                 else f"the language must be a code such as \"en-GB\", not {_describe(value)}"
             self.report(rules.UNKNOWN_LANGUAGE, path,
@@ -468,7 +467,7 @@ class _Validation:
                         label=f"did you mean '{guess}'?" if guess else None,
                         help="Routee's languages: " + " ".join(routee.LANGUAGES))
             return
-        guess = _suggest(value, [str(c) for c in choices]) if isinstance(value, str) else None
+        guess = values.suggest(value, [str(c) for c in choices]) if isinstance(value, str) else None
         if last == "type" and _is_verb_path(path[:-1]) and isinstance(value, str):
             message = f"'{value}' is not a verb type"
         elif choices:
@@ -734,13 +733,7 @@ class _Validation:
         sender = self._usable(path)
         if not isinstance(sender, str) or not sender:
             return
-        if re.fullmatch(r"\+[0-9]+", sender):
-            self._phone(sender, path, "sender")
-        elif not re.fullmatch(r"[0-9]+", sender):
-            self.report(rules.ALPHANUMERIC_SENDER, path,
-                        f"alphanumeric sender '{sender}' is not delivered by every network",
-                        help="some networks (Greece, for one) reject alphanumeric callers; "
-                             "an E.164 number is safest")
+        values.sender(sender, self.span(path), self._at(path), spaced_phone=False)
 
     def _target(self, path: Path) -> None:
         target = self._usable(path)
@@ -748,28 +741,20 @@ class _Validation:
             return
         phone = self._usable(path + ("phone",))
         if isinstance(phone, str):
-            self._phone(phone, path + ("phone",), "phone number")
+            values.phone(phone, self.span(path + ("phone",)), "phone number",
+                         self._at(path + ("phone",)))
         sip = self._usable(path + ("sip",))
         if isinstance(sip, str):
-            self._through_checker("_sip", sip, path + ("sip",), "sip address")
+            values.sip(sip, self.span(path + ("sip",)), "sip address", self._at(path + ("sip",)))
 
-    def _phone(self, text: str, path: Path, what: str) -> None:
-        self._through_checker("_phone", text, path, what)
-
-    def _through_checker(self, method: str, text: str, path: Path, what: str) -> None:
-        """Run one of the `.call` checker's value checks (phone numbers against
-        the numbering plans, SIP ports), so both report the same things in
-        the same words, and re-home its diagnostics at the JSON value."""
-        from .checker import Checker
-        from .nodes import Module
-
-        span = self.span(path)
-        probe = Checker(Module(span, ()))
-        getattr(probe, method)(text, span, what)
+    def _at(self, path: Path) -> values.Report:
+        """A `values` reporter whose diagnostics say where in the JSON they are."""
         pointer = json_pointer(path)
-        for found in probe.diagnostics:
-            self.diagnostics.append(replace(found, span=span,
-                                            message=f"{found.message} (at {pointer})"))
+
+        def report(found: Diagnostic) -> None:
+            self.diagnostics.append(replace(found, message=f"{found.message} (at {pointer})"))
+
+        return report
 
 
 _TYPE_NAMES = {"integer": "a whole number", "number": "a number", "string": "a string",
