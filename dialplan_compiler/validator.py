@@ -28,7 +28,7 @@ from dataclasses import replace
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
-from . import routee, rules, schemas, values
+from . import planrules, routee, rules, schemas, values
 from .diagnostics import Diagnostic, FileReport, Related, sort_diagnostics
 from .jsonpos import ParsedJSON, Path, json_pointer, parse_json
 from .nodes import Span
@@ -594,12 +594,9 @@ class _Validation:
             return self._generic(error)
         dials = [i for i, verb in enumerate(verbs)
                  if isinstance(verb, dict) and verb.get("type") == "DIAL"]
-        first = error.path + (dials[0],) if dials else None
-        for index in dials[1:]:
-            self.report(rules.SECOND_DIAL, error.path + (index,),
-                        "a plan can have only one DIAL verb", label="second DIAL",
-                        related=[Related(self.span(first), "first DIAL is here")],
-                        help="Routee rejects plans with two DIAL verbs; split the call flow")
+        paths = [error.path + (index,) for index in dials]
+        self._findings(planrules.second_dials([planrules.Verb(p, p) for p in paths],
+                                              planrules.JSON))
 
     def _kw_minItems(self, error: schemas.SchemaError) -> None:
         if error.path and error.path[-1] == "verbs":
@@ -674,12 +671,8 @@ class _Validation:
             path = base + (index,)
             if forever is not None and not unreachable_reported:
                 unreachable_reported = True
-                self.report(rules.UNREACHABLE_VERB, path,
-                            "this never runs: the verb before it repeats forever",
-                            related=[Related(self.span(forever + ("repeat",)),
-                                             "repeats forever")],
-                            help="give the earlier verb a finite repeat, or remove what "
-                                 "follows it")
+                self._findings([planrules.unreachable_verb(path, forever + ("repeat",),
+                                                           planrules.JSON)])
             kind = verb.get("type")
             if kind in ("SAY", "PLAY"):
                 if _number_equals(verb.get("repeat"), -1) and forever is None:
@@ -708,16 +701,17 @@ class _Validation:
                                 f"a DIAL hangupDelay of {_describe(ring)} s is over {high} s",
                                 help=f"networks may stop ringing sooner; {high} s is the "
                                      "documented limit for the call itself")
-        for extra in collects[1:]:
-            self.report(rules.SECOND_COLLECT, extra, "more than one COLLECT in a plan",
-                        related=[Related(self.span(collects[0]), "first COLLECT is here")],
-                        help="tones are gathered during the whole call; one COLLECT is the "
-                             "safe rule")
-        if barge_ins and not collects:
-            for path in barge_ins:
-                self.report(rules.USELESS_INTERRUPTIBLE, path,
-                            "bargeIn without a COLLECT: the keys go nowhere",
-                            help="add a COLLECT verb with an eventUrl, or remove bargeIn")
+        collect_verbs = [planrules.Verb(p, p) for p in collects]
+        self._findings(planrules.second_collects(collect_verbs, planrules.JSON)
+                       + planrules.useless_interruptibles(barge_ins, collect_verbs,
+                                                          planrules.JSON))
+
+    def _findings(self, findings: Iterable[planrules.Finding]) -> None:
+        """Report what the plan rules found, at their JSON paths."""
+        for found in findings:
+            self.report(found.rule, found.at, found.message, label=found.label,
+                        help=found.help,
+                        related=[Related(self.span(where), note) for where, note in found.related])
 
     def _url(self, path: Path) -> str | None:
         """A URL field the schema accepted; warns about plain http."""
