@@ -117,10 +117,8 @@ class ArgumentContext:
                 help='for example "https://hooks.example.com/routee"'))
             return None
         if judged.startswith("http:"):
-            self.report(rules.PLAIN_HTTP(
-                arg.span, f"{what} uses plain http://",
-                help="use https:// so that call data is not sent in the clear",
-                fixes=[Fix(arg.span, arg.raw.replace("http:", "https:", 1))]))
+            values.plain_http(arg.span, what, self.report,
+                              fixes=[Fix(arg.span, arg.raw.replace("http:", "https:", 1))])
         return url
 
     def duration(self, arg: Argument | None, what: str) -> int | None:

@@ -425,10 +425,8 @@ class Checker:
                               f"{low} to {high} s for an answer",
                     help=f"use at most {high}s"))
                 return None
-            self.report(rules.LONG_DIAL_RING(
-                arg.span, f"`ring` of {_seconds_text(seconds)} is over {high} s",
-                help=f"networks may stop ringing sooner; {high}s is the documented "
-                     "limit for the call itself"))
+            self.report(planrules.diagnostic(
+                planrules.long_dial_ring(arg.span, str(seconds), planrules.SCRIPT)))
         return seconds
 
     def _setting_ring(self, statement: Statement, args: Arguments) -> None:
@@ -563,11 +561,7 @@ class Checker:
         if url is not None:
             path = values.url_path(url) if not isinstance(url, Unfilled) else url
             if not isinstance(url, Unfilled) or isinstance(url_arg.parts[-1], str):
-                if not path.lower().endswith(".wav"):
-                    self.report(rules.NOT_WAV(
-                        url_arg.span, "Routee plays .wav files only",
-                        help="convert the audio to WAV (e.g. `sox in.mp3 out.wav`) and "
-                             "link to that"))
+                values.wav(path, url_arg.span, self.report)
         found: dict[str, object] = {}
         spans: dict[str, Span] = {"fileURL": url_arg.span} if url_arg else {}
         args.options(self._playback_options(args, statement, found, spans))

@@ -70,16 +70,20 @@ class Wording:
     interruptible: str     # "… without …: the keys go nowhere"
     add_collect: str       # the help for that
     finite_repeat: str     # "give the earlier verb a finite …"
+    dial_ring: str         # "… of 90 s is over 60 s"
+    seconds: str           # how a number of seconds is written: "{}s" or "{} s"
 
 
 #: The words of `.call` scripts.
 SCRIPT = Wording("`dial`", "second dial", "first `dial` is here", "`collect`",
                  "first `collect` is here", "`interruptible` without a `collect`",
-                 "add `collect to URL`, or remove `interruptible`", "`repeat N`")
+                 "add `collect to URL`, or remove `interruptible`", "`repeat N`",
+                 "`ring` of", "{}s")
 #: The words of JSON payloads.
 JSON = Wording("DIAL verb", "second DIAL", "first DIAL is here", "COLLECT",
                "first COLLECT is here", "bargeIn without a COLLECT",
-               "add a COLLECT verb with an eventUrl, or remove bargeIn", "repeat")
+               "add a COLLECT verb with an eventUrl, or remove bargeIn", "repeat",
+               "a DIAL hangupDelay of", "{} s")
 
 
 def second_dials(dials: Sequence[Verb], words: Wording) -> list[Finding]:
@@ -120,6 +124,17 @@ def unreachable_verb(at: Any, forever: Any, words: Wording) -> Finding:
                    related=((forever, "repeats forever"),),
                    help=f"give the earlier verb a finite {words.finite_repeat}, or remove what "
                         "follows it")
+
+
+def long_dial_ring(at: Any, seconds: str, words: Wording) -> Finding:
+    """A dial that rings longer than a call may (`seconds`, written as the
+    dialect writes it, is over `routee.HANGUP_DELAY_RANGE`)."""
+    from . import routee
+
+    high = routee.HANGUP_DELAY_RANGE[1]
+    return Finding(rules.LONG_DIAL_RING, at, f"{words.dial_ring} {seconds} s is over {high} s",
+                   help=f"networks may stop ringing sooner; {words.seconds.format(high)} is "
+                        "the documented limit for the call itself")
 
 
 def statement_verbs(statements: Sequence[Any]) -> list[Verb]:

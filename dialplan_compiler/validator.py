@@ -681,10 +681,9 @@ class _Validation:
                     barge_ins.append(path + ("bargeIn",))
             if kind == "PLAY":
                 url = self._url(path + ("fileURL",))
-                if url is not None and not urlsplit(url).path.lower().endswith(".wav"):
-                    self.report(rules.NOT_WAV, path + ("fileURL",), "Routee plays .wav files only",
-                                help="convert the audio to WAV (e.g. `sox in.mp3 out.wav`) "
-                                     "and link to that")
+                if url is not None:
+                    values.wav(urlsplit(url).path, self.span(path + ("fileURL",)),
+                               self._at(path + ("fileURL",)))
             elif kind == "COLLECT":
                 collects.append(path)
                 self._url(path + ("eventUrl",))
@@ -697,10 +696,8 @@ class _Validation:
                 ring = self._usable(path + ("hangupDelay",))
                 high = routee.HANGUP_DELAY_RANGE[1]
                 if _is_number(ring) and ring > high:
-                    self.report(rules.LONG_DIAL_RING, path + ("hangupDelay",),
-                                f"a DIAL hangupDelay of {_describe(ring)} s is over {high} s",
-                                help=f"networks may stop ringing sooner; {high} s is the "
-                                     "documented limit for the call itself")
+                    self._findings([planrules.long_dial_ring(
+                        path + ("hangupDelay",), _describe(ring), planrules.JSON)])
         collect_verbs = [planrules.Verb(p, p) for p in collects]
         self._findings(planrules.second_collects(collect_verbs, planrules.JSON)
                        + planrules.useless_interruptibles(barge_ins, collect_verbs,
@@ -719,8 +716,7 @@ class _Validation:
         if not isinstance(url, str):
             return None
         if urlsplit(url).scheme.lower() == "http":
-            self.report(rules.PLAIN_HTTP, path, f"{self._field(path)} uses plain http://",
-                        help="use https:// so that call data is not sent in the clear")
+            values.plain_http(self.span(path), self._field(path), self._at(path))
         return url
 
     def _sender(self, path: Path) -> None:

@@ -180,3 +180,18 @@ def sender(text: str, span: Span, report: Report, *, spaced_phone: bool = True) 
         help="some networks (Greece, for one) reject alphanumeric callers; "
              "an E.164 number is safest"))
     return text
+
+
+def plain_http(span: Span, what: str, report: Report, fixes: Iterable[Fix] = ()) -> None:
+    """Warn that `what`, a URL, uses http:// (the caller has judged it does)."""
+    report(rules.PLAIN_HTTP(span, f"{what} uses plain http://",
+                            help="use https:// so that call data is not sent in the clear",
+                            fixes=list(fixes)))
+
+
+def wav(path: str, span: Span, report: Report) -> None:
+    """Warn when the path of an audio URL is not that of a .wav file."""
+    if not path.lower().endswith(".wav"):
+        report(rules.NOT_WAV(span, "Routee plays .wav files only",
+                             help="convert the audio to WAV (e.g. `sox in.mp3 out.wav`) and "
+                                  "link to that"))
