@@ -17,6 +17,7 @@ from .diagnostics import Diagnostic, has_errors, sort_diagnostics
 from .emitter import emit
 from .nodes import Span
 from .parser import parse
+from .text import decode_utf8, strip_bom
 
 
 class Result(NamedTuple):
@@ -33,14 +34,12 @@ class Result(NamedTuple):
 
 def decode_source(data: bytes, file: str) -> tuple[str | None, list[Diagnostic]]:
     """Bytes of a `.call` file → text, or a diagnostic saying why not."""
-    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    text, bom, bad = decode_utf8(data)
     body = data[bom:]
-    nul = body.find(b"\x00")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as error:
-        return None, [_unreadable(body, error.start, bom, file, "the file is not valid UTF-8",
+    if text is None:
+        return None, [_unreadable(body, bad, bom, file, "the file is not valid UTF-8",
                                   "save it as UTF-8")]
+    nul = body.find(b"\x00")
     if nul != -1:
         return None, [_unreadable(body, nul, bom, file, "the file holds NUL bytes: is it binary?",
                                   "a .call file is plain UTF-8 text")]
@@ -176,7 +175,7 @@ def _pipeline(source: str | bytes, filename: str, *, variables: dict[str, str] |
         if text is None:
             return Result(None, diagnostics)
     else:
-        text = source.removeprefix("\ufeff")
+        text = strip_bom(source)
     parsed = parse(text, filename)
     diagnostics = list(parsed.diagnostics)
     if parsed.module is None:

@@ -47,7 +47,7 @@ from .diagnostics import Diagnostic, has_errors, sort_diagnostics
 from .formatter import duration_text, format_source, quote
 from .nodes import Span
 
-VERB_TYPES = ("SAY", "PLAY", "PAUSE", "COLLECT", "DIAL")
+VERB_TYPES = routee.VERB_TYPES
 
 #: A bare atom, as `grammar/dialplan.lark` reads one.
 _ATOM = re.compile(r'[^\s"{};#\\\x00-\x1f\x7f]+')

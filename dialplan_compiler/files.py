@@ -37,12 +37,12 @@ import stat
 import sys
 from typing import Iterable
 
+from .text import decode_lenient
+
 #: The largest input read (a script or a JSON payload is a few kilobytes;
 #: more than this is a device, a runaway pipe or the wrong file).
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 
-#: Bytes a UTF-8 byte order mark takes at the start of a file.
-UTF8_BOM = b"\xef\xbb\xbf"
 
 
 class ReadError(OSError):
@@ -107,7 +107,7 @@ def source_text(data: bytes) -> str:
     """Bytes as text to show diagnostics against: UTF-8 without its BOM, an
     undecodable byte shown as U+FFFD (whether the bytes are valid is the
     checker's to say, with a diagnostic)."""
-    return data.removeprefix(UTF8_BOM).decode("utf-8", "replace")
+    return decode_lenient(data)
 
 
 def collect_inputs(paths: Iterable[str], pattern: str) -> list[str]:

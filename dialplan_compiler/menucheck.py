@@ -20,12 +20,14 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable, Iterable, Protocol
 
-from . import rules
-from .diagnostics import Related
+from . import routee, rules
+from .arguments import Arguments, describe
+from .diagnostics import Diagnostic, Related
 from .model import Again, Choice, Handoff, Menu, Plan
 from .nodes import Duration, Integer, Span, Statement, String, Word
+from .planrules import BlockState
 
 #: What a menu waits for a key when `wait` is not given, and how often it
 #: asks when `tries` is not given.
@@ -33,10 +35,10 @@ DEFAULT_WAIT = 5
 DEFAULT_TRIES = 3
 MAX_TRIES = 10
 #: Routee's default (and our ceiling) for COLLECT's maxDigits.
-MAX_DIGITS = 30
+MAX_DIGITS = routee.MAX_DIGITS
 #: Routee waits 3 s for an eventUrl's answer (documented); a handoff may
 #: take this much of it, the rest is the network's and the server's.
-EVENT_URL_DEADLINE_MS = 3000
+EVENT_URL_DEADLINE_MS = routee.EVENT_URL_DEADLINE_MS
 HANDOFF_BUDGET_MS = 2000
 DEFAULT_HANDOFF_MS = 2000
 
@@ -47,6 +49,23 @@ TOP, PROMPT, BRANCH, TIMEOUT = "top", "prompt", "branch", "timeout"
 SETTINGS = ("from", "to", "ring", "limit", "notify", "machine", "plan")
 
 
+class PlanChecker(Protocol):
+    """What the menu checker needs of the checker of the plan (`checker.Checker`)."""
+
+    def check_statement(self, statement: Statement) -> None: ...
+    def check_block(self, statements: Iterable[Statement]) -> None: ...
+    def report(self, diagnostic: Diagnostic) -> None: ...
+    def read(self, statement: Statement) -> Arguments: ...
+    def before_verb(self, statement: Statement) -> None: ...
+    def current_block(self) -> BlockState: ...
+    def enter_block(self, block: BlockState, *, in_branch: bool | None = None) -> Any: ...
+    def leave_block(self, outer: Any) -> None: ...
+    def setting(self, name: str) -> Any: ...
+    def declared_setting(self, name: str) -> Statement | None: ...
+    def verb_rules(self, dials: list, collects: list,
+                   interruptibles: list) -> list[Diagnostic]: ...
+
+
 def label_for(keys: str) -> str:
     """A choice's part of a branch id: `1` → "1", `*` → "star", `1#` → "1hash"."""
     return keys.replace("*", "star").replace("#", "hash")
@@ -54,17 +73,12 @@ def label_for(keys: str) -> str:
 
 @dataclass
 class _PlanState:
-    """A plan being checked: the checker's per-plan attributes, saved."""
+    """A plan being checked: its id, where it is, and what the checker
+    gathered into it (its `block`)."""
 
     name: str
     span: Span
-    verbs: list = field(default_factory=list)
-    dials: list = field(default_factory=list)
-    collects: list = field(default_factory=list)
-    interruptibles: list = field(default_factory=list)
-    forever: Statement | None = None
-    unreachable_reported: bool = False
-    block_end: Statement | None = None
+    block: BlockState = field(default_factory=BlockState)
     end: object = None            # _MenuInfo | ("again", _MenuInfo, Span) | Handoff
     menu: "_MenuInfo | None" = None  # the menu whose branch this is (for `again`)
 
@@ -99,7 +113,7 @@ class _MenuInfo:
 
 
 class MenuChecker:
-    def __init__(self, checker) -> None:
+    def __init__(self, checker: PlanChecker) -> None:
         self.c = checker
         self.kind = TOP
         #: Every plan besides main, in the order their blocks were read.
@@ -114,44 +128,21 @@ class MenuChecker:
         self.discarding = 0
         self._after_end_reported: set[int] = set()
 
-    # --- the checker's per-plan state ------------------------------------------------
-
-    def _save(self) -> _PlanState:
-        c = self.c
-        return _PlanState("", c.module.span, c.verbs, c.dials, c.collects, c.interruptibles,
-                          c.forever, c.unreachable_reported, c.block_end)
-
-    def _load(self, state: _PlanState) -> None:
-        c = self.c
-        c.verbs, c.dials, c.collects, c.interruptibles = (
-            state.verbs, state.dials, state.collects, state.interruptibles)
-        c.forever, c.unreachable_reported, c.block_end = (
-            state.forever, state.unreachable_reported, state.block_end)
-
-    def _store(self, state: _PlanState) -> None:
-        c = self.c
-        state.forever, state.unreachable_reported, state.block_end = (
-            c.forever, c.unreachable_reported, c.block_end)
+    # --- the checker's per-block state ----------------------------------------------
 
     @contextmanager
     def _inside(self, state: _PlanState, kind: str, *, in_branch: bool | None = None):
         """Check statements into `state` (a branch, a prompt, a timeout)."""
-        c = self.c
-        outer, outer_kind, outer_current = self._save(), self.kind, self.current
-        outer_voice, outer_in_branch = c.voice, c.in_branch
-        self._load(state)
+        outer_kind, outer_current = self.kind, self.current
+        outer = self.c.enter_block(state.block, in_branch=in_branch)
         self.kind = kind
         if kind == BRANCH:
             self.current = state
-        if in_branch is not None:
-            c.in_branch = in_branch
         try:
             yield state
         finally:
-            self._store(state)
-            self._load(outer)
+            self.c.leave_block(outer)
             self.kind, self.current = outer_kind, outer_current
-            c.voice, c.in_branch = outer_voice, outer_in_branch
 
     def _plan_name(self) -> str:
         return self.current.name if self.current is not None else "main"
@@ -167,7 +158,8 @@ class MenuChecker:
         to the checker."""
         c = self.c
         name = statement.name.text
-        if c.block_end is not None and name != "voice" and not self._is_machine(statement):
+        if c.current_block().block_end is not None and name != "voice" and \
+                not self._is_machine(statement):
             self._after_end(statement)
             return True
         if name in SETTINGS and self.kind != TOP:
@@ -209,7 +201,7 @@ class MenuChecker:
         """A statement after a `menu`, `again` or `handoff` in the same
         block: reported once per block, still checked, never emitted."""
         c = self.c
-        end = c.block_end
+        end = c.current_block().block_end
         if id(end) not in self._after_end_reported:
             self._after_end_reported.add(id(end))
             what = end.name.text
@@ -229,14 +221,13 @@ class MenuChecker:
             with self._inside(throwaway, kind):
                 if kind != BRANCH:
                     self.current = None
-                self.c.block_end = None
-                self.c._statement(statement)
+                self.c.current_block().block_end = None
+                self.c.check_statement(statement)
         finally:
             self.discarding -= 1
 
     def _walk(self, statements) -> None:
-        for statement in statements:
-            self.c._statement(statement)
+        self.c.check_block(statements)
 
     # --- menu ---------------------------------------------------------------------------
 
@@ -246,10 +237,10 @@ class MenuChecker:
             self._misplaced(statement, "a menu here cannot be asked",
                             "a menu goes at the top level or in an `on` block")
             return
-        c._before_verb(statement)
+        c.before_verb(statement)
         info = _MenuInfo(statement, self._plan_name())
         self._menu_options(statement, info)
-        c.collects.append(statement)  # the menu's COLLECT
+        c.current_block().collects.append(statement)  # the menu's COLLECT
         if not self.discarding:
             self.menus.append(info)
             if self.current is None:
@@ -261,7 +252,7 @@ class MenuChecker:
             c.report(rules.MISSING_ARGUMENT(
                 statement.span, "`menu` needs a { … } block with its question and its choices",
                 help='menu via "https://ivr.example.com/routee" { say "Press 1 …" on 1 { … } }'))
-            c.block_end = statement
+            c.current_block().block_end = statement
             return
         info.prompt = _PlanState(info.id, statement.span)
         outer_info, self._menu_info = self._menu_info, info
@@ -269,27 +260,26 @@ class MenuChecker:
             with self._inside(info.prompt, PROMPT):
                 reported = False
                 for child in block.statements:
-                    self.c._statement(child)
-                    if self.c.forever is not None and not reported:
+                    self.c.check_statement(child)
+                    forever = self.c.current_block().forever
+                    if forever is not None and not reported:
                         reported = True
-                        self._unbounded(self.c.forever, "this prompt repeats forever, so the "
+                        self._unbounded(forever, "this prompt repeats forever, so the "
                                         "menu never stops to wait, and its `timeout` and "
                                         "`tries` never come", "give it a finite `repeat N`")
         finally:
             self._menu_info = outer_info
         self._menu_rules(info)
-        c.block_end = statement
+        c.current_block().block_end = statement
 
     def _menu_options(self, statement: Statement, info: _MenuInfo) -> None:
-        from .checker import _Args
-
         c = self.c
-        args = _Args(statement)
+        args = c.read(statement)
 
         def via(option: Word) -> None:
-            arg = c._expect(args, "the URL of `dialplan serve`",
+            arg = args.expect("the URL of `dialplan serve`",
                             'via "https://ivr.example.com/routee"')
-            url = c._url(arg, "the menu's URL")
+            url = args.url(arg, "the menu's URL")
             if url is not None and ("?" in url or "#" in url):
                 c.report(rules.BAD_URL(arg.span, "the menu's URL cannot have a query or a "
                                                  "fragment: the menu's state goes there",
@@ -299,8 +289,8 @@ class MenuChecker:
             info.spans["via"] = arg.span if arg else option.span
 
         def wait(option: Word) -> None:
-            arg = c._expect(args, "a duration", "wait 8s")
-            seconds = c._duration(arg, "the wait")
+            arg = args.expect("a duration", "wait 8s")
+            seconds = args.duration(arg, "the wait")
             if seconds is not None:
                 info.wait = seconds
             info.spans["wait"] = arg.span if arg else option.span
@@ -318,7 +308,7 @@ class MenuChecker:
                 c.report(rules.MISSING_ARGUMENT(args.end(), "`tries` needs a count",
                                                 help="tries 3"))
                 return
-            count = c._integer(arg, "the number of tries")
+            count = args.integer(arg, "the number of tries")
             if count is not None and not 1 <= count <= MAX_TRIES:
                 c.report(rules.WRONG_ARGUMENT(
                     arg.span, f"a menu is asked 1 to {MAX_TRIES} times, not {count}",
@@ -328,8 +318,8 @@ class MenuChecker:
                 info.tries = count
 
         def maximum(option: Word) -> None:
-            arg = c._expect(args, "a number of digits", "max 4 digits")
-            digits = c._integer(arg, "the number of digits")
+            arg = args.expect("a number of digits", "max 4 digits")
+            digits = args.integer(arg, "the number of digits")
             if digits is not None and not 1 <= digits <= MAX_DIGITS:
                 c.report(rules.ZERO_DIGITS(
                     arg.span, f"a menu takes 1 to {MAX_DIGITS} digits, not {digits}",
@@ -341,7 +331,7 @@ class MenuChecker:
             info.max_digits = digits
             info.spans["max"] = option.span.to(end)
 
-        c._options(args, {"via": via, "wait": wait, "tries": tries, "max": maximum})
+        args.options({"via": via, "wait": wait, "tries": tries, "max": maximum})
         if "via" not in info.spans:
             c.report(rules.MENU_WITHOUT_VIA(
                 statement.name.span, "`menu` needs `via URL`: the address of `dialplan serve`, "
@@ -388,10 +378,8 @@ class MenuChecker:
 
     def _choice(self, statement: Statement):
         """(keys, length, label, span) of `on KEYS` / `on any [N] digits`."""
-        from .checker import _Args, _describe
-
         c = self.c
-        args = _Args(statement)
+        args = c.read(statement)
         first = args.take()
         if first is None:
             c.report(rules.MISSING_ARGUMENT(
@@ -426,13 +414,13 @@ class MenuChecker:
                 text = first.text
             if not text or any(ch not in KEYS for ch in text):
                 c.report(rules.WRONG_ARGUMENT(
-                    first.span, f"expected the keys of a choice, found {_describe(first)}",
+                    first.span, f"expected the keys of a choice, found {describe(first)}",
                     help="keys are 0-9, * and #: on 1, on 42, on *, on star, on hash "
                          "(a bare # starts a comment), or on any 4 digits"))
-                c._no_more_args(args)
+                args.no_more_args()
                 return None
             result = (text, None, label_for(text), first.span)
-        c._no_more_args(args)
+        args.no_more_args()
         return result
 
     def _otherwise(self, statement: Statement) -> None:
@@ -488,20 +476,16 @@ class MenuChecker:
             help="on 1 { say \"…\" }; an empty block `{ }` ends the call"))
 
     def _no_args(self, statement: Statement) -> None:
-        from .checker import _Args
-
-        self.c._no_more_args(_Args(statement))
+        self.c.read(statement).no_more_args()
 
     def _on_machine(self, statement: Statement) -> None:
-        from .checker import _Args
-
         if self.kind != TOP:
             self._misplaced(statement, "`on machine` belongs at the top of the file",
                             "move it out of the block")
             return
-        args = _Args(statement)
+        args = self.c.read(statement)
         args.take()
-        self.c._no_more_args(args)
+        args.no_more_args()
         if self.machine_statement is not None:
             self.c.report(rules.DUPLICATE_CHOICE(
                 statement.name.span, "the script already has an `on machine`",
@@ -529,11 +513,9 @@ class MenuChecker:
             return
         self._no_args(statement)
         current.end = ("again", current.menu, statement.span)
-        self.c.block_end = statement
+        self.c.current_block().block_end = statement
 
     def _handoff(self, statement: Statement) -> None:
-        from .checker import _Args
-
         c = self.c
         current = self.current
         if self.kind != BRANCH or current is None:
@@ -542,13 +524,13 @@ class MenuChecker:
                 "a handoff goes in an `on …`, `otherwise` or `on machine` block, which "
                 "`dialplan serve` answers")
             return
-        args = _Args(statement)
-        url = c._url(c._expect(args, "the URL that answers the rest of the call",
+        args = c.read(statement)
+        url = args.url(args.expect("the URL that answers the rest of the call",
                                'handoff "https://crm.example.com/routee"'), "the handoff URL")
         within = DEFAULT_HANDOFF_MS
         if args.at_word("within"):
             option = args.take()
-            arg = c._expect(args, "a duration", "within 2s")
+            arg = args.expect("a duration", "within 2s")
             if isinstance(arg, Duration):
                 within = arg.milliseconds
                 if within > HANDOFF_BUDGET_MS:
@@ -561,11 +543,11 @@ class MenuChecker:
                              "before the call, or after it answers"))
                     within = HANDOFF_BUDGET_MS
             elif arg is not None:
-                c._duration(arg, "the handoff's time")
-        c._no_more_args(args)
+                args.duration(arg, "the handoff's time")
+        args.no_more_args()
         if url is not None:
             current.end = Handoff(statement.span, url, within)
-        c.block_end = statement
+        c.current_block().block_end = statement
 
     # --- rules over a whole menu ------------------------------------------------------
 
@@ -605,8 +587,8 @@ class MenuChecker:
         menu's `timeout` when it asks a menu (or asks one again)."""
         c = self.c
         if self.machine_statement is not None:
-            machine = c.settings.get("machine")
-            declared = c.declared.get("machine")
+            machine = c.setting("machine")
+            declared = c.declared_setting("machine")
             url = machine.value.event_url if machine is not None else None
             if url and ("?" in url or "#" in url):
                 c.report(rules.BAD_URL(
@@ -621,30 +603,27 @@ class MenuChecker:
                     related=[Related(declared.span, "machine detection is set here")]
                     if declared is not None else (),
                     help='add `machine continue "https://ivr.example.com/routee"` at the top'))
-        main = self._save()
-        main.end = self.main_end
+        main = _PlanState("main", Span("", 1, 1, 1, 2, 0, 1), c.current_block(), self.main_end)
         seen: set = set()
         for state in [main, *self.plans, *([self.machine] if self.machine else [])]:
-            dials, collects = list(state.dials), list(state.collects)
+            dials, collects = list(state.block.dials), list(state.block.collects)
             menu = state.end if isinstance(state.end, _MenuInfo) else \
                 state.end[1] if isinstance(state.end, tuple) else None
             if menu is not None:
                 if isinstance(state.end, tuple):
                     collects.append(menu.statement)
                 if menu.timeout is not None:
-                    dials += menu.timeout.dials
-            before = len(c.diagnostics)
-            c._verb_rules(dials, collects, state.interruptibles)
-            fresh = c.diagnostics[before:]
-            del c.diagnostics[before:]
-            for d in fresh:  # a timeout's dial is in several plans: report it once
+                    dials += menu.timeout.block.dials
+            # A timeout's dial is in several plans: report it once.
+            for d in c.verb_rules(dials, collects, state.block.interruptibles):
                 if (d.code, d.span) not in seen:
                     seen.add((d.code, d.span))
-                    c.diagnostics.append(d)
+                    c.report(d)
 
     # --- the model ----------------------------------------------------------------------
 
-    def build(self, main_verbs: tuple, finish: Callable[[list], tuple]) -> tuple[Plan, ...]:
+    def build(self, main_verbs: tuple, finish: Callable[[list], tuple],
+              main_span: Span) -> tuple[Plan, ...]:
         """The script's plans: main first, then every branch and `on machine`."""
         menus: dict[int, Menu] = {}
 
@@ -653,8 +632,8 @@ class MenuChecker:
                 menus[id(info)] = Menu(
                     info.statement.span, info.id, info.via or "", info.wait, info.tries,
                     info.effective_max, info.hash,
-                    finish(info.prompt.verbs) if info.prompt else (),
-                    finish(info.timeout.verbs) if info.timeout else (),
+                    finish(info.prompt.block.verbs) if info.prompt else (),
+                    finish(info.timeout.block.verbs) if info.timeout else (),
                     tuple(ch for _, ch in info.choices), info.otherwise_id, dict(info.spans))
             return menus[id(info)]
 
@@ -668,11 +647,11 @@ class MenuChecker:
         main_end = end(self.main_end)
         if not main_verbs and main_end is None:
             return ()
-        plans = [Plan("main", main_verbs, self.c.module.span, main_end)]
+        plans = [Plan("main", main_verbs, main_span, main_end)]
         for state in self.plans:
-            plans.append(Plan(state.name, finish(state.verbs), state.span, end(state.end)))
+            plans.append(Plan(state.name, finish(state.block.verbs), state.span, end(state.end)))
         if self.machine is not None:
-            plans.append(Plan("machine", finish(self.machine.verbs), self.machine.span,
+            plans.append(Plan("machine", finish(self.machine.block.verbs), self.machine.span,
                               end(self.machine.end)))
         return tuple(plans)
 

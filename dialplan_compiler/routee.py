@@ -12,9 +12,16 @@ GENDERS = ("male", "female")
 MAX_TEXT_LENGTH = 1000        # SAY message.text, in characters
 HANGUP_DELAY_RANGE = (1, 60)  # conversation hangupDelay, seconds
 MAX_NUMERIC_SENDER = 16       # a numeric `from`, in characters
+MAX_URL_LENGTH = 2048         # every URL field, in characters
+MAX_DIGITS = 30               # COLLECT maxDigits: Routee's default, and its ceiling
+EVENT_URL_DEADLINE_MS = 3000  # how long Routee waits for an eventUrl's answer
+
+#: The verbs of a dial plan, as its JSON spells their `type`.
+VERB_TYPES = ("SAY", "PLAY", "PAUSE", "COLLECT", "DIAL")
 
 CALLBACK_STRATEGIES = {"change": "OnChange", "completion": "OnCompletion"}
 MACHINE_STRATEGIES = {"hangup": "Hangup", "continue": "Continue"}
 RECORDING_FORMATS = ("WAV", "MP3")
 
+#: The statuses after which a call changes no more.
 FINAL_STATUSES = ("Completed", "Busy", "NoAnswer", "Failed", "Unsent", "Terminated")

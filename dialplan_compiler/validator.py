@@ -28,13 +28,13 @@ from dataclasses import replace
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
-from . import routee, rules, schemas
-from .checker import _suggest, suggest_language
+from . import planrules, routee, rules, schemas, values
 from .diagnostics import Diagnostic, FileReport, Related, sort_diagnostics
 from .jsonpos import ParsedJSON, Path, json_pointer, parse_json
 from .nodes import Span
+from .text import decode_utf8, strip_bom
 
-VERB_TYPES = ("SAY", "PLAY", "PAUSE", "COLLECT", "DIAL")
+VERB_TYPES = routee.VERB_TYPES
 
 #: Fields counted in whole seconds (DP209 when under 1 s or fractional).
 SECONDS_FIELDS = ("duration", "hangupDelay", "maxDuration")
@@ -68,7 +68,7 @@ def validate_json(source: str | bytes, filename: str = "<string>", *,
         if text is None:
             return FileReport(filename, None, tuple(diagnostics))
     else:
-        text = source[1:] if source.startswith("\ufeff") else source
+        text = strip_bom(source)
     diagnostics = _Validation(parse_json(text, filename), filename).run()
     if config is not None:
         diagnostics = [d for d in diagnostics if config.keeps(d)]
@@ -95,23 +95,22 @@ def validate_files(paths: Iterable[str | os.PathLike], *, config=None) -> list[F
 
 
 def _decode(data: bytes, file: str) -> tuple[str | None, list[Diagnostic]]:
-    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None, [rules.UNREADABLE(Span(file, 1, 1, 1, 2, 0, 1),
                                        "the file is UTF-16, not UTF-8 (byte 0)",
                                        help="JSON files are UTF-8: save it as UTF-8")]
-    try:
-        return data[bom:].decode("utf-8"), []
-    except UnicodeDecodeError as error:
-        before = data[bom: bom + error.start]
-        line = before.count(b"\n") + 1
-        line_text = before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")
-        column = len(line_text) + 1
-        offset = len(before.decode("utf-8", "replace"))
-        return None, [rules.UNREADABLE(
-            Span(file, line, column, line, column + 1, offset, offset + 1),
-            f"the file is not valid UTF-8 (byte {bom + error.start})",
-            help="JSON files are UTF-8: save it as UTF-8")]
+    text, bom, bad = decode_utf8(data)
+    if text is not None:
+        return text, []
+    before = data[bom: bom + bad]
+    line = before.count(b"\n") + 1
+    line_text = before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")
+    column = len(line_text) + 1
+    offset = len(before.decode("utf-8", "replace"))
+    return None, [rules.UNREADABLE(
+        Span(file, line, column, line, column + 1, offset, offset + 1),
+        f"the file is not valid UTF-8 (byte {bom + bad})",
+        help="JSON files are UTF-8: save it as UTF-8")]
 
 
 # --- the schema, as far as messages need it ----------------------------------------
@@ -328,7 +327,7 @@ class _Validation:
         for alias in ALIASES.get(key.lower(), ()):
             if alias in candidates:
                 return alias
-        return _suggest(key, candidates) if candidates else None
+        return values.suggest(key, candidates) if candidates else None
 
     def _kw_additionalProperties(self, error: schemas.SchemaError) -> None:
         obj = self.node(error.path)
@@ -460,7 +459,7 @@ class _Validation:
         last = path[-1] if path else None
         choices = self.facts(path).first("enum") or []
         if last == "language":
-            guess = suggest_language(value) if isinstance(value, str) else None
+            guess = values.suggest_language(value) if isinstance(value, str) else None
             message = f"'{value}' is not a language Routee speaks" if isinstance(value, str) \
                 else f"the language must be a code such as \"en-GB\", not {_describe(value)}"
             self.report(rules.UNKNOWN_LANGUAGE, path,
@@ -468,7 +467,7 @@ class _Validation:
                         label=f"did you mean '{guess}'?" if guess else None,
                         help="Routee's languages: " + " ".join(routee.LANGUAGES))
             return
-        guess = _suggest(value, [str(c) for c in choices]) if isinstance(value, str) else None
+        guess = values.suggest(value, [str(c) for c in choices]) if isinstance(value, str) else None
         if last == "type" and _is_verb_path(path[:-1]) and isinstance(value, str):
             message = f"'{value}' is not a verb type"
         elif choices:
@@ -513,7 +512,7 @@ class _Validation:
                             help="check the number: E.164 has at most 15 digits")
         elif facts.has("url"):
             self.report(rules.BAD_URL, path, f"the URL is {size} characters long; "
-                                             "Routee takes at most 2048",
+                                             f"Routee takes at most {routee.MAX_URL_LENGTH}",
                         help="shorten it, e.g. move state from the query string to "
                              "your server")
         else:
@@ -595,12 +594,9 @@ class _Validation:
             return self._generic(error)
         dials = [i for i, verb in enumerate(verbs)
                  if isinstance(verb, dict) and verb.get("type") == "DIAL"]
-        first = error.path + (dials[0],) if dials else None
-        for index in dials[1:]:
-            self.report(rules.SECOND_DIAL, error.path + (index,),
-                        "a plan can have only one DIAL verb", label="second DIAL",
-                        related=[Related(self.span(first), "first DIAL is here")],
-                        help="Routee rejects plans with two DIAL verbs; split the call flow")
+        paths = [error.path + (index,) for index in dials]
+        self._findings(planrules.second_dials([planrules.Verb(p, p) for p in paths],
+                                              planrules.JSON))
 
     def _kw_minItems(self, error: schemas.SchemaError) -> None:
         if error.path and error.path[-1] == "verbs":
@@ -675,12 +671,8 @@ class _Validation:
             path = base + (index,)
             if forever is not None and not unreachable_reported:
                 unreachable_reported = True
-                self.report(rules.UNREACHABLE_VERB, path,
-                            "this never runs: the verb before it repeats forever",
-                            related=[Related(self.span(forever + ("repeat",)),
-                                             "repeats forever")],
-                            help="give the earlier verb a finite repeat, or remove what "
-                                 "follows it")
+                self._findings([planrules.unreachable_verb(path, forever + ("repeat",),
+                                                           planrules.JSON)])
             kind = verb.get("type")
             if kind in ("SAY", "PLAY"):
                 if _number_equals(verb.get("repeat"), -1) and forever is None:
@@ -689,10 +681,9 @@ class _Validation:
                     barge_ins.append(path + ("bargeIn",))
             if kind == "PLAY":
                 url = self._url(path + ("fileURL",))
-                if url is not None and not urlsplit(url).path.lower().endswith(".wav"):
-                    self.report(rules.NOT_WAV, path + ("fileURL",), "Routee plays .wav files only",
-                                help="convert the audio to WAV (e.g. `sox in.mp3 out.wav`) "
-                                     "and link to that")
+                if url is not None:
+                    values.wav(urlsplit(url).path, self.span(path + ("fileURL",)),
+                               self._at(path + ("fileURL",)))
             elif kind == "COLLECT":
                 collects.append(path)
                 self._url(path + ("eventUrl",))
@@ -705,20 +696,19 @@ class _Validation:
                 ring = self._usable(path + ("hangupDelay",))
                 high = routee.HANGUP_DELAY_RANGE[1]
                 if _is_number(ring) and ring > high:
-                    self.report(rules.LONG_DIAL_RING, path + ("hangupDelay",),
-                                f"a DIAL hangupDelay of {_describe(ring)} s is over {high} s",
-                                help=f"networks may stop ringing sooner; {high} s is the "
-                                     "documented limit for the call itself")
-        for extra in collects[1:]:
-            self.report(rules.SECOND_COLLECT, extra, "more than one COLLECT in a plan",
-                        related=[Related(self.span(collects[0]), "first COLLECT is here")],
-                        help="tones are gathered during the whole call; one COLLECT is the "
-                             "safe rule")
-        if barge_ins and not collects:
-            for path in barge_ins:
-                self.report(rules.USELESS_INTERRUPTIBLE, path,
-                            "bargeIn without a COLLECT: the keys go nowhere",
-                            help="add a COLLECT verb with an eventUrl, or remove bargeIn")
+                    self._findings([planrules.long_dial_ring(
+                        path + ("hangupDelay",), _describe(ring), planrules.JSON)])
+        collect_verbs = [planrules.Verb(p, p) for p in collects]
+        self._findings(planrules.second_collects(collect_verbs, planrules.JSON)
+                       + planrules.useless_interruptibles(barge_ins, collect_verbs,
+                                                          planrules.JSON))
+
+    def _findings(self, findings: Iterable[planrules.Finding]) -> None:
+        """Report what the plan rules found, at their JSON paths."""
+        for found in findings:
+            self.report(found.rule, found.at, found.message, label=found.label,
+                        help=found.help,
+                        related=[Related(self.span(where), note) for where, note in found.related])
 
     def _url(self, path: Path) -> str | None:
         """A URL field the schema accepted; warns about plain http."""
@@ -726,21 +716,14 @@ class _Validation:
         if not isinstance(url, str):
             return None
         if urlsplit(url).scheme.lower() == "http":
-            self.report(rules.PLAIN_HTTP, path, f"{self._field(path)} uses plain http://",
-                        help="use https:// so that call data is not sent in the clear")
+            values.plain_http(self.span(path), self._field(path), self._at(path))
         return url
 
     def _sender(self, path: Path) -> None:
         sender = self._usable(path)
         if not isinstance(sender, str) or not sender:
             return
-        if re.fullmatch(r"\+[0-9]+", sender):
-            self._phone(sender, path, "sender")
-        elif not re.fullmatch(r"[0-9]+", sender):
-            self.report(rules.ALPHANUMERIC_SENDER, path,
-                        f"alphanumeric sender '{sender}' is not delivered by every network",
-                        help="some networks (Greece, for one) reject alphanumeric callers; "
-                             "an E.164 number is safest")
+        values.sender(sender, self.span(path), self._at(path), spaced_phone=False)
 
     def _target(self, path: Path) -> None:
         target = self._usable(path)
@@ -748,28 +731,20 @@ class _Validation:
             return
         phone = self._usable(path + ("phone",))
         if isinstance(phone, str):
-            self._phone(phone, path + ("phone",), "phone number")
+            values.phone(phone, self.span(path + ("phone",)), "phone number",
+                         self._at(path + ("phone",)))
         sip = self._usable(path + ("sip",))
         if isinstance(sip, str):
-            self._through_checker("_sip", sip, path + ("sip",), "sip address")
+            values.sip(sip, self.span(path + ("sip",)), "sip address", self._at(path + ("sip",)))
 
-    def _phone(self, text: str, path: Path, what: str) -> None:
-        self._through_checker("_phone", text, path, what)
-
-    def _through_checker(self, method: str, text: str, path: Path, what: str) -> None:
-        """Run one of the `.call` checker's value checks (phone numbers against
-        the numbering plans, SIP ports), so both report the same things in
-        the same words, and re-home its diagnostics at the JSON value."""
-        from .checker import Checker
-        from .nodes import Module
-
-        span = self.span(path)
-        probe = Checker(Module(span, ()))
-        getattr(probe, method)(text, span, what)
+    def _at(self, path: Path) -> values.Report:
+        """A `values` reporter whose diagnostics say where in the JSON they are."""
         pointer = json_pointer(path)
-        for found in probe.diagnostics:
-            self.diagnostics.append(replace(found, span=span,
-                                            message=f"{found.message} (at {pointer})"))
+
+        def report(found: Diagnostic) -> None:
+            self.diagnostics.append(replace(found, message=f"{found.message} (at {pointer})"))
+
+        return report
 
 
 _TYPE_NAMES = {"integer": "a whole number", "number": "a number", "string": "a string",

@@ -30,11 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable
 
+from .. import routee
 from .client import (REDACTED, ApiError, AuthError, MaybeSent, NotSent, RouteeClient,
                      status_name)
 from .journal import Entry, Journal, may_send
 
-FINAL_STATUSES = ("Completed", "Busy", "NoAnswer", "Failed", "Unsent", "Terminated")
+FINAL_STATUSES = routee.FINAL_STATUSES
 NOT_SENT = "not sent"
 REPORT_COLUMNS = ("row", "to", "state", "tracking_id", "http_status", "error_code", "message",
                   "properties", "attempts", "updated_at")

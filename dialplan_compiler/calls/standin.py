@@ -51,9 +51,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterable
 from urllib.parse import parse_qs, unquote
 
+from .. import routee
+
 TOKEN_PATH = "/oauth/token"
 CONVERSATION_PATH = "/voice/conversation"
-FINAL_STATUSES = ("Completed", "Busy", "NoAnswer", "Failed", "Unsent", "Terminated")
+FINAL_STATUSES = routee.FINAL_STATUSES
 
 #: What a call goes through when it is answered and ends normally: each
 #: status with the seconds after the call was accepted when it begins.

@@ -21,6 +21,7 @@ from typing import Any, Iterator, Literal
 from .. import rules
 from ..nodes import Statement, Word
 from ..parser import parse
+from ..text import bom_length
 from ..reference import DURATION_UNITS, STATEMENTS, VALUES, Slot, StatementDoc, markdown
 
 #: Position encodings a client may negotiate (LSP 3.17 `positionEncoding`).
@@ -45,7 +46,7 @@ class TextIndex:
     def __init__(self, text: str, encoding: str = "utf-16") -> None:
         self.text = text
         self.encoding = encoding
-        self.bom = 1 if text.startswith("\ufeff") else 0
+        self.bom = bom_length(text)
         body = text[self.bom:]
         self._starts = [0] + [m.end() for m in re.finditer("\n|\r(?!\n)", body)]
         self._body_length = len(body)
@@ -138,7 +139,7 @@ class _Context:
 
 
 def _context(text: str, offset: int) -> _Context | None:
-    bom = 1 if text.startswith("\ufeff") else 0
+    bom = bom_length(text)
     chunk = text[bom:max(offset, bom)]
     words: list[tuple[str, int, int]] = []
     before: list[str] = []
@@ -273,7 +274,7 @@ def hover(text: str, offset: int, module=_UNPARSED) -> tuple[str, int, int] | No
     """Markdown for the statement name or option under `offset`, with the
     offsets of the word it is about. `module` is the text parsed, if the
     caller has it."""
-    bom = 1 if text.startswith("\ufeff") else 0
+    bom = bom_length(text)
     module = _module(text, bom, module)
     if module is None:
         return None
@@ -297,7 +298,7 @@ def hover(text: str, offset: int, module=_UNPARSED) -> tuple[str, int, int] | No
 def definition(text: str, offset: int, module=_UNPARSED) -> tuple[int, int] | None:
     """For `again` under `offset`: where the menu it asks again is (the
     offsets of that `menu` keyword); None elsewhere."""
-    bom = 1 if text.startswith("\ufeff") else 0
+    bom = bom_length(text)
     module = _module(text, bom, module)
     if module is None:
         return None
@@ -369,7 +370,7 @@ _CONTINUATION = re.compile(r"\\[ \t]*(?:\r\n|\n|\r)")
 
 def symbols(text: str, module=_UNPARSED) -> list[Symbol]:
     """The statements of the file, in order, for an outline."""
-    bom = 1 if text.startswith("\ufeff") else 0
+    bom = bom_length(text)
     body = text[bom:]
     module = _module(text, bom, module)
     if module is None:

@@ -61,6 +61,7 @@ from ..config import Config, ConfigError, find_config, load_config
 from ..diagnostics import Diagnostic, Severity
 from .features import TextIndex, complete, definition, explanation_markdown, hover, symbols
 from ..parser import parse
+from ..text import bom_length
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ class Checked:
     def module(self):
         """The syntax tree, parsed on first use (hover, completion, …)."""
         if self._module is None:
-            bom = 1 if self.text.startswith("\ufeff") else 0
+            bom = bom_length(self.text)
             self._module = parse(self.text[bom:]).module or False
         return self._module or None
 
