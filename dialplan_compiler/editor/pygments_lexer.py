@@ -3,7 +3,7 @@ code blocks in Sphinx and MkDocs.
 
 Registered as the `pygments.lexers` entry point `dialplan` (pyproject.toml),
 so installing dialplan is all it takes. The statement, option and value
-names come from `reference.py` and `routee.py`; the shapes of strings,
+names come from the table in `statements.py` and from `routee.py`; the shapes of strings,
 durations and phone numbers follow `grammar/dialplan.lark` and the parser.
 Only what the grammar cannot read is an Error token (a stray character, a
 bad escape, a lone brace in a string); a misspelt statement is a plain name,
@@ -19,7 +19,7 @@ from pygments.token import (Comment, Error, Keyword, Name, Number, Punctuation, 
                             Whitespace)
 
 from .. import routee
-from ..reference import STATEMENTS, VALUES
+from ..statements import MENU_STATEMENTS, SETTINGS, STATEMENTS, VALUES
 
 # An atom ends where the grammar ends it (see ATOM in grammar/dialplan.lark).
 _END = r'(?=[\s";{}#\\]|$)'
@@ -52,9 +52,9 @@ def _names() -> tuple[set[str], set[str]]:
 
 
 OPTION_WORDS, VALUE_WORDS = _names()
-_SETTINGS = [s.name for s in STATEMENTS.values() if s.kind == "setting"]
+_SETTINGS = list(SETTINGS)
 _VERBS = [s.name for s in STATEMENTS.values() if s.kind in ("verb", "directive")]
-_MENUS = [s.name for s in STATEMENTS.values() if s.kind == "menu"]
+_MENUS = list(MENU_STATEMENTS)
 
 
 class DialplanLexer(RegexLexer):
