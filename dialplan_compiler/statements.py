@@ -118,16 +118,21 @@ _INTERRUPTIBLE = Option(
     default="false: keys do not interrupt", fields=("bargeIn",))
 
 
-_NOTIFY_SLOTS = (Slot("url"), _words("on", optional=True,
-                                     then=(_words(*routee.CALLBACK_STRATEGIES),)))
-_MACHINE_SLOTS = (_words(*routee.MACHINE_STRATEGIES), Slot("url", optional=True))
+#: The shapes of arguments more than one statement or option takes.
+NOTIFY_SLOTS = (Slot("url"), _words("on", optional=True,
+                                    then=(_words(*routee.CALLBACK_STRATEGIES),)))
+MACHINE_SLOTS = (_words(*routee.MACHINE_STRATEGIES), Slot("url", optional=True))
+DIGITS_SLOTS = (Slot("count"), _words("digits", "digit", optional=True))
+RECORD_SLOTS = (_words("wav", "mp3", optional=True),
+                _words("to", optional=True, then=(Slot("url"),)))
+ON_HASH_SLOTS = (_words("on"), _words("hash"))
 
 
 def _notify_option(field: str) -> Option:
     return Option(
         "notify", "notify URL [on change | on completion]", field,
         "Routee posts the call's status to URL: on every change, or once when it ends.",
-        _NOTIFY_SLOTS, default="strategy OnChange when `on …` is left out",
+        NOTIFY_SLOTS, default="strategy OnChange when `on …` is left out",
         fields=("callback",))
 
 
@@ -162,14 +167,14 @@ STATEMENTS: Mapping[str, StatementDoc] = MappingProxyType({s.name: s for s in (
         "notify", "setting", "notify URL [on change | on completion]", "callback {url, strategy}",
         "Routee posts the call's status to URL: on every change (OnChange) or once "
         "when the call ends (OnCompletion).",
-        _NOTIFY_SLOTS, default="strategy OnChange when `on …` is left out",
+        NOTIFY_SLOTS, default="strategy OnChange when `on …` is left out",
         example='notify "https://hooks.example.com/status" on completion', fields=("callback",)),
     StatementDoc(
         "machine", "setting", "machine hangup | machine continue URL",
         "machineDetection {strategy, eventUrl}",
         "What to do when a machine answers: hang up, or go on and ask URL "
         "(Routee posts to it and expects a dialplan back).",
-        _MACHINE_SLOTS, default="not set: no machine detection",
+        MACHINE_SLOTS, default="not set: no machine detection",
         example="machine hangup", fields=("machineDetection",)),
     StatementDoc(
         "plan", "setting", "plan url URL", "dialPlanUrl",
@@ -217,10 +222,9 @@ STATEMENTS: Mapping[str, StatementDoc] = MappingProxyType({s.name: s for s in (
                    "replaces the rest of the call.", (Slot("url"),), default="required",
                    fields=("eventUrl",)),
             Option("max", "max N digits", "maxDigits", "The most keys to collect.",
-                   (Slot("count"), _words("digits", "digit", optional=True)),
-                   "1 or more", "30", ("maxDigits",)),
+                   DIGITS_SLOTS, "1 or more", "30", ("maxDigits",)),
             Option("submit", "submit on hash", "submitOnHash: true",
-                   "Pressing # sends the keys at once.", (_words("on"), _words("hash")),
+                   "Pressing # sends the keys at once.", ON_HASH_SLOTS,
                    default="false", fields=("submitOnHash",)),
         ), example='collect to "https://hooks.example.com/pin" max 4 digits submit on hash',
         verb="COLLECT", fields=("eventUrl", "maxDigits", "submitOnHash")),
@@ -243,13 +247,11 @@ STATEMENTS: Mapping[str, StatementDoc] = MappingProxyType({s.name: s for s in (
             Option("record", "record [wav|mp3] [to URL]",
                    "record: true, recordingFormat, recordingCallbackUrl",
                    "Records the conversation, as WAV or MP3, and posts the recording to URL.",
-                   (_words("wav", "mp3", optional=True),
-                    _words("to", optional=True, then=(Slot("url"),))),
-                   "WAV or MP3", "false; recordingFormat MP3 when not given",
+                   RECORD_SLOTS, "WAV or MP3", "false; recordingFormat MP3 when not given",
                    ("record", "recordingFormat", "recordingCallbackUrl")),
             Option("machine", "machine hangup | machine continue URL",
                    "machineDetection {strategy, eventUrl}",
-                   "What to do when a machine answers the dialled party.", _MACHINE_SLOTS,
+                   "What to do when a machine answers the dialled party.", MACHINE_SLOTS,
                    default="not set", fields=("machineDetection",)),
         ), example="dial +302107654321 ring 20s record mp3", verb="DIAL",
         fields=("from", "to", "hangupDelay", "maxDuration", "callback", "record",
@@ -281,8 +283,7 @@ STATEMENTS: Mapping[str, StatementDoc] = MappingProxyType({s.name: s for s in (
                    "1 to $max_tries", "$tries"),
             Option("max", "max N digits", "maxDigits",
                    "The most keys in one entry; entries of more than one key end with #.",
-                   (Slot("count"), _words("digits", "digit", optional=True)),
-                   "1 to $max_digits", "the longest choice's keys"),
+                   DIGITS_SLOTS, "1 to $max_digits", "the longest choice's keys"),
         ), example='menu via "https://ivr.example.com/routee" wait 8s {\n'
                    '  say "For appointments press 1. For the front desk press 2."\n'
                    '  on 1 { say "Appointments." }\n'
