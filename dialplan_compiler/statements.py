@@ -26,7 +26,7 @@ on the path of `dialplan check`.
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Literal, Mapping, NamedTuple
+from typing import Literal, Mapping
 
 from . import routee
 
@@ -36,15 +36,36 @@ SlotKind = Literal["keyword", "text", "url", "sender", "target", "duration", "co
                    "language", "gender", "repeat", "choice"]
 
 
-class Slot(NamedTuple):
+# The table's classes are plain classes with __slots__: a NamedTuple or a
+# dataclass costs far more to create at import, and this module is loaded
+# by every `dialplan check`.
+
+class Slot:
     """One argument position: what goes there, and whether it may be left
     out. An optional keyword may bring arguments of its own (`then`), as
-    `on` in `notify URL on change` does."""
+    `on` in `notify URL on change` does. Slots are values: equal when
+    their fields are."""
 
-    kind: SlotKind
-    words: tuple[str, ...] = ()
-    optional: bool = False
-    then: tuple["Slot", ...] = ()
+    __slots__ = ("kind", "words", "optional", "then")
+
+    def __init__(self, kind: SlotKind, words: tuple[str, ...] = (), optional: bool = False,
+                 then: tuple[Slot, ...] = ()) -> None:
+        self.kind = kind
+        self.words = words
+        self.optional = optional
+        self.then = then
+
+    def _key(self) -> tuple:
+        return (self.kind, self.words, self.optional, self.then)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Slot) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Slot{self._key()!r}"
 
     def accepts(self, token: str) -> bool:
         """Whether `token` (as written) can fill this slot; used to skip an
@@ -62,41 +83,67 @@ def _words(*words: str, optional: bool = False, then: tuple[Slot, ...] = ()) -> 
     return Slot("keyword", words, optional, then)
 
 
-class Option(NamedTuple):
-    """An option of a statement: `in en-GB` in `say`, `ring 20s` in `dial`."""
+class Option:
+    """An option of a statement: `in en-GB` in `say`, `ring 20s` in `dial`.
 
-    name: str
-    syntax: str
-    field: str
-    summary: str
-    takes: tuple[Slot, ...] = ()
-    range: str | None = None
-    default: str | None = None
-    #: The fields of the verb (or of the request body) that it sets.
-    fields: tuple[str, ...] = ()
+    `name` is the option word, `syntax` how it is written, `field` the
+    Routee field it becomes (as text for a person), `takes` the slots
+    after the word, `range` and `default` as text, and `fields` the JSON
+    fields of the verb (or of the request body) that it sets."""
+
+    __slots__ = ("name", "syntax", "field", "summary", "takes", "range", "default", "fields")
+
+    def __init__(self, name: str, syntax: str, field: str, summary: str,
+                 takes: tuple[Slot, ...] = (), range: str | None = None,
+                 default: str | None = None, fields: tuple[str, ...] = ()) -> None:
+        self.name = name
+        self.syntax = syntax
+        self.field = field
+        self.summary = summary
+        self.takes = takes
+        self.range = range
+        self.default = default
+        self.fields = fields
+
+    def __repr__(self) -> str:
+        return f"Option({self.name!r})"
 
 
-class StatementDoc(NamedTuple):
-    """A statement: what it is, what it takes and what it becomes."""
+class StatementDoc:
+    """A statement: what it is, what it takes and what it becomes.
 
-    name: str
-    #: "setting" (describes the call; once, before the first verb), "verb"
-    #: (runs in the call), "directive" (`voice`: emits nothing) or "menu"
-    #: (a menu and its blocks: a script with menus compiles to a bundle).
-    kind: Literal["setting", "verb", "directive", "menu"]
-    syntax: str
-    field: str
-    summary: str
-    takes: tuple[Slot, ...] = ()
-    options: tuple[Option, ...] = ()
-    range: str | None = None
-    default: str | None = None
-    example: str = ""
-    #: A verb's Routee type (SAY, PLAY, ...); "" for the other kinds.
-    verb: str = ""
-    #: The fields it writes, in Routee's order: a verb's own fields (after
-    #: "type"), or a setting's fields of the request body.
-    fields: tuple[str, ...] = ()
+    `kind` is "setting" (describes the call; once, before the first verb),
+    "verb" (runs in the call), "directive" (`voice`: emits nothing) or
+    "menu" (a menu and its blocks: a script with menus compiles to a
+    bundle). `verb` is a verb's Routee type (SAY, PLAY, ...), "" for the
+    other kinds; `fields` the JSON fields it writes, in Routee's order: a
+    verb's own fields (after "type"), or a setting's fields of the request
+    body. The other fields are as for `Option`, with `options` in their
+    canonical order (the formatter's) and an `example` that checks cleanly."""
+
+    __slots__ = ("name", "kind", "syntax", "field", "summary", "takes", "options", "range",
+                 "default", "example", "verb", "fields")
+
+    def __init__(self, name: str, kind: Literal["setting", "verb", "directive", "menu"],
+                 syntax: str, field: str, summary: str, takes: tuple[Slot, ...] = (),
+                 options: tuple[Option, ...] = (), range: str | None = None,
+                 default: str | None = None, example: str = "", verb: str = "",
+                 fields: tuple[str, ...] = ()) -> None:
+        self.name = name
+        self.kind = kind
+        self.syntax = syntax
+        self.field = field
+        self.summary = summary
+        self.takes = takes
+        self.options = options
+        self.range = range
+        self.default = default
+        self.example = example
+        self.verb = verb
+        self.fields = fields
+
+    def __repr__(self) -> str:
+        return f"StatementDoc({self.name!r})"
 
     def option(self, word: str) -> Option | None:
         return next((o for o in self.options if o.name == word), None)
