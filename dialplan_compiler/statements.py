@@ -16,7 +16,8 @@ language's statements reads them here:
 `tests/test_statements.py` holds the table and the checker together: every
 statement and option listed here is one the checker accepts.
 
-The numbers come from `routee.py` (see docs/ for Routee's rules). A few
+The numbers come from `routee.py`; docs/language.md describes each
+statement and the Routee fields it becomes, for the script's author. A few
 ranges and defaults are the menu checker's (`menucheck.py`); they are
 written here as `$name` and filled in by `reference.py` when shown, so
 that this module imports nothing but `routee.py` and stays cheap to load

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from dialplan_compiler import check_source, checker, statements
+from dialplan_compiler.reference import describe, markdown
 from dialplan_compiler.statements import STATEMENTS, Slot
 
 #: A valid value for each kind of slot.
@@ -120,3 +121,10 @@ def test_every_verb_of_the_table_has_its_routee_fields():
     for name in statements.SETTINGS:
         assert STATEMENTS[name].fields, name
         assert set(STATEMENTS[name].fields) <= set(statements.REQUEST_FIELDS), name
+
+
+@pytest.mark.parametrize("name", list(STATEMENTS))
+def test_the_menu_checkers_numbers_are_filled_in_where_shown(name):
+    shown = [describe(name), markdown(name)] + [markdown(name, option.name)
+                                                for option in STATEMENTS[name].options]
+    assert not any("$" in text for text in shown), name
