@@ -4,7 +4,8 @@ positions in the client's encoding, completion, hover text and the outline.
 `lsp.py` puts these into Language Server Protocol messages; keeping them
 here, as plain functions over text and offsets, lets them be tested without
 a server. Every text shown to the user comes from the table in
-`statements.py`, rendered by `reference.py` (statements and options) or from `rules.py` and `explanations.py` (diagnostic codes).
+`statements.py`, rendered by `reference.py` (statements and options), or
+from `rules.py` and `explanations.py` (diagnostic codes).
 
 Offsets are indices into the document's text as the editor holds it (a
 byte-order mark, if any, included); the parser's spans are shifted past the
