@@ -27,11 +27,12 @@ from .planrules import BlockState
 
 #: Statements that configure the call rather than run in it. Each may be
 #: given once, before the first verb.
-SETTINGS = ("from", "to", "ring", "limit", "notify", "machine", "plan")
-VERBS = ("say", "play", "pause", "collect", "dial")
-STATEMENTS = SETTINGS + VERBS + ("voice",)
+#: (These lists are read from the table in `statements.py`.)
+from .statements import SETTINGS
+from .statements import VERBS
+from .statements import PLAN_STATEMENTS as STATEMENTS
 #: Statements of menus, checked by `menucheck.py`.
-MENU_STATEMENTS = ("menu", "on", "otherwise", "timeout", "again", "handoff")
+from .statements import MENU_STATEMENTS
 
 
 @dataclass

@@ -46,23 +46,19 @@ from . import routee, rules, schemas
 from .diagnostics import Diagnostic, has_errors, sort_diagnostics
 from .formatter import duration_text, format_source, quote
 from .nodes import Span
-
-VERB_TYPES = routee.VERB_TYPES
+from .statements import REQUEST_FIELDS, SETTINGS, STATEMENTS, VERB_TYPES, VERBS
 
 #: A bare atom, as `grammar/dialplan.lark` reads one.
 _ATOM = re.compile(r'[^\s"{};#\\\x00-\x1f\x7f]+')
 _MISSING = object()
 
-_REQUEST_FIELDS = ("from", "to", "dialPlan", "dialPlanUrl", "hangupDelay", "maxDuration",
-                   "callback", "machineDetection")
-_VERB_FIELDS = {
-    "SAY": ("type", "message", "repeat", "bargeIn"),
-    "PLAY": ("type", "fileURL", "repeat", "bargeIn"),
-    "PAUSE": ("type", "duration"),
-    "COLLECT": ("type", "eventUrl", "maxDigits", "submitOnHash"),
-    "DIAL": ("type", "from", "to", "hangupDelay", "maxDuration", "callback", "record",
-             "recordingFormat", "recordingCallbackUrl", "machineDetection"),
-}
+#: The fields of each verb, by its Routee type (from the statement table).
+_VERB_FIELDS = {STATEMENTS[name].verb: ("type",) + STATEMENTS[name].fields for name in VERBS}
+#: The setting that writes each field of the request body (`ring` for
+#: hangupDelay, ...), and the option of `dial` that writes each field of DIAL.
+_SETTING_FOR = {field: name for name in SETTINGS for field in STATEMENTS[name].fields}
+_DIAL_OPTION_FOR = {field: option.name for option in STATEMENTS["dial"].options
+                    for field in option.fields}
 _STRATEGIES = {v: k for k, v in routee.CALLBACK_STRATEGIES.items()}   # OnChange → change
 
 
@@ -239,11 +235,6 @@ class _Writer:
             self.fail(path, f"{what} must be true or false, not {_show(value)}")
         return False
 
-    def word_or_string(self, path: tuple, value: Any, what: str) -> str | None:
-        if isinstance(value, str) and bare_word(value):
-            return value
-        return self.string(path, value, what)
-
     def sender(self, path: tuple, value: Any) -> str | None:
         if isinstance(value, str) and re.fullmatch(r"\+?[0-9]+", value):
             return value
@@ -349,7 +340,7 @@ class _Writer:
         return "\n".join(lines) + "\n"
 
     def settings(self, body: dict) -> tuple[list[str], str | None]:
-        self.unknown_fields(body, (), _REQUEST_FIELDS, "the request body")
+        self.unknown_fields(body, (), REQUEST_FIELDS, "the request body")
         lines: list[str] = []
         sender = None
         if "from" in body:
@@ -365,12 +356,11 @@ class _Writer:
             url = self.string(("dialPlanUrl",), body["dialPlanUrl"], "dialPlanUrl")
             if url is not None:
                 self.line(lines, f"plan url {url}")
-        for key, name, what in (("hangupDelay", "ring", "hangupDelay"),
-                                ("maxDuration", "limit", "maxDuration")):
+        for key in ("hangupDelay", "maxDuration"):
             if key in body:
-                text = self.duration((key,), body[key], what)
+                text = self.duration((key,), body[key], key)
                 if text is not None:
-                    self.line(lines, f"{name} {text}")
+                    self.line(lines, f"{_SETTING_FOR[key]} {text}")
         if "callback" in body:
             tokens = self.callback(("callback",), body["callback"])
             if tokens:
@@ -488,11 +478,11 @@ class _Writer:
                 token = self.sender(path + ("from",), own)
                 if token is not None:
                     tokens += ["from", token]
-        for key, name in (("hangupDelay", "ring"), ("maxDuration", "limit")):
+        for key in ("hangupDelay", "maxDuration"):
             if key in verb:
                 text = self.duration(path + (key,), verb[key], key)
                 if text is not None:
-                    tokens += [name, text]
+                    tokens += [_DIAL_OPTION_FOR[key], text]
         if "callback" in verb:
             tokens += self.callback(path + ("callback",), verb["callback"]) or []
         record = "record" in verb and self.flag(path + ("record",), verb["record"], "record",

@@ -39,10 +39,13 @@ from .diagnostics import Diagnostic
 from .nodes import (Argument, Comment, Duration, Integer, Module, Placeholder, Statement, String,
                     Word)
 from .parser import parse
+from .statements import (DIGITS_SLOTS, MACHINE_SLOTS, NOTIFY_SLOTS, ON_HASH_SLOTS, RECORD_SLOTS,
+                         REQUEST_FIELDS, SETTINGS, STATEMENTS, VERBS, Slot)
 
 #: The call settings, in the order the formatter puts them (the order of the
 #: fields they produce in the request body).
-SETTING_ORDER = ("from", "to", "plan", "ring", "limit", "notify", "machine")
+SETTING_ORDER = tuple(sorted(SETTINGS, key=lambda name: REQUEST_FIELDS.index(
+    STATEMENTS[name].fields[0])))
 #: Columns a statement may take before it is broken over several lines
 #: (end-of-line comments are not counted).
 WIDTH = 100
@@ -358,15 +361,23 @@ def _target(args: Sequence[Argument]) -> int | None:
     return 1
 
 
-#: Per statement: how many leading arguments it takes (a number, or a
-#: function of the arguments), then its options in canonical order.
+#: How an option's arguments are read, by what it takes (its slots in the
+#: table of `statements.py`); any other option takes one argument as written.
+_READERS: dict[tuple, _Reader] = {
+    (): _flag, (Slot("gender"),): _gender, (Slot("repeat"),): _count, DIGITS_SLOTS: _max,
+    ON_HASH_SLOTS: _submit, NOTIFY_SLOTS: _notify, RECORD_SLOTS: _record,
+    MACHINE_SLOTS: _machine,
+}
+
+
+#: Per verb: how many leading arguments it takes (a number, or a function
+#: of the arguments), then its options in canonical order: the table's.
 _OPTIONS: dict[str, tuple[Union[int, Callable], tuple[tuple[str, _Reader], ...]]] = {
-    "say": (1, (("in", _one), ("as", _gender), ("repeat", _count), ("interruptible", _flag))),
-    "play": (1, (("repeat", _count), ("interruptible", _flag))),
-    "pause": (1, ()),
-    "collect": (0, (("to", _one), ("max", _max), ("submit", _submit))),
-    "dial": (_target, (("from", _one), ("ring", _one), ("limit", _one), ("notify", _notify),
-                       ("record", _record), ("machine", _machine))),
+    name: (_target if [s.kind for s in STATEMENTS[name].takes] == ["target"]
+           else len(STATEMENTS[name].takes),
+           tuple((option.name, _READERS.get(option.takes, _one))
+                 for option in STATEMENTS[name].options))
+    for name in VERBS
 }
 
 

@@ -1,328 +1,46 @@
-"""What each statement and option of the `.call` language means: the one
-place that says it.
+"""What each statement and option of the `.call` language means, as text
+for a person.
 
-For every statement and option: its syntax, the Routee field it becomes,
-its range and its default, and the values it takes. Everything that shows
-this to a person renders it from here: `dialplan explain say` (plain
-text, `describe`), the language server's hover (Markdown, `markdown`) and
-its completion (the `takes` slots say what may follow a word). The numbers
-come from `routee.py`, the facts behind them from the project's ROUTEE
-notes. `tests/test_reference.py` checks that the statements and options
-listed here are exactly the ones the checker accepts.
+The facts themselves (syntax, Routee field, range, default, the values a
+statement takes) are the table in `statements.py`; this module renders
+them: `dialplan explain say` (plain text, `describe`) and the language
+server's hover (Markdown, `markdown`). The names of the table are
+re-exported here for the editor features that show them.
 """
 
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Literal, Mapping
+from string import Template
 
-from . import routee
+from .statements import (DURATION_UNITS, KIND_NAMES, STATEMENTS, VALUES, Option, Slot,
+                         StatementDoc)
 
-#: What an argument slot holds. The value kinds are filled in by the
-#: author ("text", "url", "count", ...); "keyword" is one of `words`.
-SlotKind = Literal["keyword", "text", "url", "sender", "target", "duration", "count",
-                   "language", "gender", "repeat", "choice"]
+__all__ = ["DURATION_UNITS", "KIND_NAMES", "STATEMENTS", "VALUES", "Option", "Slot",
+           "StatementDoc", "describe", "markdown", "menucheck_defaults"]
 
 
-@dataclass(frozen=True)
-class Slot:
-    """One argument position: what goes there, and whether it may be left
-    out. An optional keyword may bring arguments of its own (`then`), as
-    `on` in `notify URL on change` does."""
-
-    kind: SlotKind
-    words: tuple[str, ...] = ()
-    optional: bool = False
-    then: tuple["Slot", ...] = ()
-
-    def accepts(self, token: str) -> bool:
-        """Whether `token` (as written) can fill this slot; used to skip an
-        optional slot that was left out."""
-        if self.kind == "keyword":
-            return token.lower() in self.words
-        if self.kind == "gender":
-            return token.lower() in routee.GENDERS
-        if self.kind == "url":
-            return token.startswith('"')
-        return True
-
-
-def _words(*words: str, optional: bool = False, then: tuple[Slot, ...] = ()) -> Slot:
-    return Slot("keyword", words, optional, then)
-
-
-@dataclass(frozen=True)
-class Option:
-    """An option of a statement: `in en-GB` in `say`, `ring 20s` in `dial`."""
-
-    name: str
-    syntax: str
-    field: str
-    summary: str
-    takes: tuple[Slot, ...] = ()
-    range: str | None = None
-    default: str | None = None
-
-
-@dataclass(frozen=True)
-class StatementDoc:
-    name: str
-    #: "setting" (describes the call; once, before the first verb), "verb"
-    #: (runs in the call), "directive" (`voice`: emits nothing) or "menu"
-    #: (a menu and its blocks: a script with menus compiles to a bundle).
-    kind: Literal["setting", "verb", "directive", "menu"]
-    syntax: str
-    field: str
-    summary: str
-    takes: tuple[Slot, ...] = ()
-    options: tuple[Option, ...] = ()
-    range: str | None = None
-    default: str | None = None
-    example: str = ""
-
-    def option(self, word: str) -> Option | None:
-        return next((o for o in self.options if o.name == word), None)
-
-
-_LOW, _HIGH = routee.HANGUP_DELAY_RANGE
-
-
-def menucheck_default(name: str) -> int:
-    """A default of the menu checker, read from the module that applies it
-    (imported only when the reference is first built)."""
+def menucheck_defaults() -> dict[str, int]:
+    """The menu checker's numbers that the table's texts cite as `$name`,
+    read from the module that applies them."""
     from . import menucheck
 
     return {"wait": menucheck.DEFAULT_WAIT, "tries": menucheck.DEFAULT_TRIES,
             "max_tries": menucheck.MAX_TRIES, "max_digits": menucheck.MAX_DIGITS,
-            "handoff_ms": menucheck.DEFAULT_HANDOFF_MS,
-            "handoff_budget_ms": menucheck.HANDOFF_BUDGET_MS}[name]
-_LANGUAGES = " ".join(routee.LANGUAGES)
-
-_REPEAT = Option(
-    "repeat", "repeat N | repeat forever", "repeat",
-    "Plays it N more times; `forever` repeats until the call ends.",
-    (Slot("repeat"),), "0 or more, or forever (Routee's -1)", "0: played once")
-_INTERRUPTIBLE = Option(
-    "interruptible", "interruptible", "bargeIn: true",
-    "A key press stops it, and the keys pressed go to the `collect` URL.",
-    default="false: keys do not interrupt")
+            "handoff_s": menucheck.DEFAULT_HANDOFF_MS // 1000,
+            "handoff_budget_s": menucheck.HANDOFF_BUDGET_MS // 1000}
 
 
-_NOTIFY_SLOTS = (Slot("url"), _words("on", optional=True,
-                                     then=(_words(*routee.CALLBACK_STRATEGIES),)))
-_MACHINE_SLOTS = (_words(*routee.MACHINE_STRATEGIES), Slot("url", optional=True))
-
-
-def _notify_option(field: str) -> Option:
-    return Option(
-        "notify", "notify URL [on change | on completion]", field,
-        "Routee posts the call's status to URL: on every change, or once when it ends.",
-        _NOTIFY_SLOTS, default="strategy OnChange when `on …` is left out")
-
-
-STATEMENTS: Mapping[str, StatementDoc] = MappingProxyType({s.name: s for s in (
-    # --- call settings -----------------------------------------------------------------
-    StatementDoc(
-        "from", "setting", "from SENDER", "from",
-        "Who the call comes from: a phone number (+302101234567), a numeric sender "
-        f"(at most {routee.MAX_NUMERIC_SENDER} digits, no +) or a quoted alphanumeric name "
-        "(a warning: not every network delivers it). A `dial` without its own `from` uses it.",
-        (Slot("sender"),), default="none; the configuration's `from`, or --from, can give one",
-        example="from +302101234567"),
-    StatementDoc(
-        "to", "setting", 'to +E164 | to "{placeholder}" | to sip "user@host[:port]" | '
-        'to viber "306971234567"', "to.phone, to.sip or to.viber",
-        "Who is called. A phone number must be one that can exist; a Viber number is "
-        "digits only, country code first. Without `to` the script is a bare plan.",
-        (Slot("target"),), default="none: a bare plan {\"verbs\": […]}, or --to",
-        example="to +306912345678"),
-    StatementDoc(
-        "ring", "setting", "ring DURATION", "hangupDelay",
-        "How long Routee waits for the call to be answered.",
-        (Slot("duration"),), range=f"{_LOW} to {_HIGH} s",
-        default="not set: the network decides (20 s, says one of Routee's pages)",
-        example="ring 30s"),
-    StatementDoc(
-        "limit", "setting", "limit DURATION", "maxDuration",
-        "The longest the call may last once answered.",
-        (Slot("duration"),), range="at least 1 s", default="not set: no limit from the script",
-        example="limit 10m"),
-    StatementDoc(
-        "notify", "setting", "notify URL [on change | on completion]", "callback {url, strategy}",
-        "Routee posts the call's status to URL: on every change (OnChange) or once "
-        "when the call ends (OnCompletion).",
-        _NOTIFY_SLOTS, default="strategy OnChange when `on …` is left out",
-        example='notify "https://hooks.example.com/status" on completion'),
-    StatementDoc(
-        "machine", "setting", "machine hangup | machine continue URL",
-        "machineDetection {strategy, eventUrl}",
-        "What to do when a machine answers: hang up, or go on and ask URL "
-        "(Routee posts to it and expects a dialplan back).",
-        _MACHINE_SLOTS, default="not set: no machine detection",
-        example="machine hangup"),
-    StatementDoc(
-        "plan", "setting", "plan url URL", "dialPlanUrl",
-        "The verbs are hosted at URL and fetched by Routee when the call is answered; "
-        "the script then holds no verbs.",
-        (_words("url"), Slot("url")), default="not set: the verbs are sent inline (dialPlan)",
-        example='plan url "https://plans.example.com/welcome.json"'),
-    # --- verbs ---------------------------------------------------------------------------
-    StatementDoc(
-        "say", "verb", "say TEXT [in LANG] [as male|female] [repeat N|forever] [interruptible]",
-        'SAY {message: {text, language, gender}}',
-        "Speaks TEXT with Routee's text to speech.",
-        (Slot("text"),), (
-            Option("in", "in LANG", "message.language",
-                   "The language to speak in.", (Slot("language"),),
-                   f"one of Routee's {len(routee.LANGUAGES)}, spelt exactly so: {_LANGUAGES}",
-                   "the language of the `voice` line above; required when there is none"),
-            Option("as", "as male | as female", "message.gender", "The voice's gender.",
-                   (Slot("gender"),), "male, female",
-                   "the gender of the `voice` line above; else not set"),
-            _REPEAT, _INTERRUPTIBLE),
-        f"text of 1 to {routee.MAX_TEXT_LENGTH} characters",
-        example='say "Hello {name}." in en-GB as female'),
-    StatementDoc(
-        "play", "verb", "play URL [repeat N|forever] [interruptible]", "PLAY {fileURL}",
-        "Plays the audio file at URL. Routee plays .wav files only.",
-        (Slot("url"),), (_REPEAT, _INTERRUPTIBLE),
-        example='play "https://cdn.example.com/chime.wav"'),
-    StatementDoc(
-        "pause", "verb", "pause DURATION", "PAUSE {duration}",
-        "Silence for a while, in whole seconds.",
-        (Slot("duration"),), range="at least 1 s", example="pause 2s"),
-    StatementDoc(
-        "collect", "verb", "collect to URL [max N digits] [submit on hash]", "COLLECT {eventUrl}",
-        "Gathers the keys the callee presses and posts them to URL. It does not wait: "
-        "keep the line open after it (pause, play, say).",
-        (), (
-            Option("to", "to URL", "eventUrl",
-                   "Where Routee posts the keys; its answer may be a dialplan that "
-                   "replaces the rest of the call.", (Slot("url"),), default="required"),
-            Option("max", "max N digits", "maxDigits", "The most keys to collect.",
-                   (Slot("count"), _words("digits", "digit", optional=True)),
-                   "1 or more", "30"),
-            Option("submit", "submit on hash", "submitOnHash: true",
-                   "Pressing # sends the keys at once.", (_words("on"), _words("hash")),
-                   default="false"),
-        ), example='collect to "https://hooks.example.com/pin" max 4 digits submit on hash'),
-    StatementDoc(
-        "dial", "verb",
-        "dial TARGET [from X] [ring D] [limit D] [notify URL [on …]] [record [wav|mp3] "
-        "[to URL]] [machine hangup|continue URL]", "DIAL {from, to}",
-        "Connects the call to another party (written like `to`). At most one `dial` "
-        "per plan.",
-        (Slot("target"),), (
-            Option("from", "from SENDER", "from", "The sender the other party sees.",
-                   (Slot("sender"),), default="the call's `from`"),
-            Option("ring", "ring DURATION", "hangupDelay",
-                   "How long to wait for the other party to answer.", (Slot("duration"),),
-                   f"at least 1 s (over {_HIGH} s is a warning)", "not set"),
-            Option("limit", "limit DURATION", "maxDuration",
-                   "The longest the connected leg may last.", (Slot("duration"),),
-                   "at least 1 s", "not set"),
-            _notify_option("callback {url, strategy}"),
-            Option("record", "record [wav|mp3] [to URL]",
-                   "record: true, recordingFormat, recordingCallbackUrl",
-                   "Records the conversation, as WAV or MP3, and posts the recording to URL.",
-                   (_words("wav", "mp3", optional=True),
-                    _words("to", optional=True, then=(Slot("url"),))),
-                   "WAV or MP3", "false; recordingFormat MP3 when not given"),
-            Option("machine", "machine hangup | machine continue URL",
-                   "machineDetection {strategy, eventUrl}",
-                   "What to do when a machine answers the dialled party.", _MACHINE_SLOTS,
-                   default="not set"),
-        ), example="dial +302107654321 ring 20s record mp3"),
-    # --- directives ----------------------------------------------------------------------
-    StatementDoc(
-        "voice", "directive", "voice LANG [male|female]", "(none: it emits nothing)",
-        "Sets the language and gender of every later `say` that does not give its own. "
-        "It may appear anywhere, more than once.",
-        (Slot("language"), Slot("gender", optional=True)),
-        range=f"languages: {_LANGUAGES}; genders: male, female",
-        example="voice en-GB female"),
-    # --- menus ---------------------------------------------------------------------------
-    StatementDoc(
-        "menu", "menu", "menu via URL [wait D] [tries N] [max N digits] { … }",
-        "COLLECT {eventUrl, maxDigits, submitOnHash}, the prompt, a wait; a plan per branch",
-        "Asks a question and branches on the keys pressed. Its block holds the question "
-        "(say, play, pause) and the choices: `on …`, `otherwise`, `timeout`. A script with "
-        "menus compiles to a bundle that `dialplan serve` answers Routee from.",
-        (), (
-            Option("via", "via URL", "COLLECT eventUrl (signed; names the menu and the try)",
-                   "The address of `dialplan serve`, where Routee sends the keys; no query "
-                   "or fragment.", (Slot("url"),), default="required"),
-            Option("wait", "wait DURATION", "the wait after the question",
-                   "How long to wait for a key once the question has been asked.",
-                   (Slot("duration"),), "at least 1 s", f"{menucheck_default('wait')} s"),
-            Option("tries", "tries N", "one plan per try of a branch that asks `again`",
-                   "How often the menu is asked, counting the first time.", (Slot("count"),),
-                   f"1 to {menucheck_default('max_tries')}", str(menucheck_default("tries"))),
-            Option("max", "max N digits", "maxDigits",
-                   "The most keys in one entry; entries of more than one key end with #.",
-                   (Slot("count"), _words("digits", "digit", optional=True)),
-                   f"1 to {menucheck_default('max_digits')}", "the longest choice's keys"),
-        ), example='menu via "https://ivr.example.com/routee" wait 8s {\n'
-                   '  say "For appointments press 1. For the front desk press 2."\n'
-                   '  on 1 { say "Appointments." }\n'
-                   '  on 2 { dial +302101111111 }\n'
-                   '}'),
-    StatementDoc(
-        "on", "menu", "on KEYS { … } | on any [N] digits { … } | on machine { … }",
-        "a plan answered to the menu's eventUrl",
-        "A choice of the menu it is in: what happens when the caller presses KEYS (digits, "
-        "`star` or `*`, `hash` or `#`), or any entry (of N digits); `{digits}` in its "
-        "`say` text is the keys pressed. `on machine`, at the top of the file, is the plan "
-        "answered when a machine picks up (with `machine continue`).",
-        (Slot("choice"),), example='on 1 { say "Appointments." }'),
-    StatementDoc(
-        "otherwise", "menu", "otherwise { … }", "a plan answered to the menu's eventUrl",
-        "What happens on a key the menu has no `on` for.",
-        default="the menu is asked again", example='otherwise { say "Sorry." again }'),
-    StatementDoc(
-        "timeout", "menu", "timeout { … }", "verbs after the menu's wait, in the same plan",
-        "What happens when nothing is pressed within `wait`, or no tries are left; verbs "
-        "only (no menu, `again` or `handoff`).",
-        default="the call ends", example='timeout { say "Goodbye." }'),
-    StatementDoc(
-        "again", "menu", "again", "the menu's plan, for the next try",
-        "Asks the menu this branch belongs to once more, while tries are left (then its "
-        "`timeout` runs). It ends its block.", example="again"),
-    StatementDoc(
-        "handoff", "menu", "handoff URL [within D]", "the rest of the call, fetched by "
-        "`dialplan serve`",
-        "Ends the branch by handing the call to URL: `dialplan serve` posts the keys there "
-        "and answers Routee with the dialplan it gets back.",
-        (Slot("url"), _words("within", optional=True, then=(Slot("duration"),))),
-        range=f"within at most {menucheck_default('handoff_budget_ms') // 1000} s (Routee waits "
-              "3 s for an eventUrl's answer)",
-        default=f"within {menucheck_default('handoff_ms') // 1000}s",
-        example='handoff "https://crm.example.com/routee" within 2s'),
-)})
-
-#: The values a slot kind offers when completing.
-VALUES: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    "language": routee.LANGUAGES,
-    "gender": routee.GENDERS,
-    "repeat": ("forever",),
-    "target": ("sip", "viber"),
-    "choice": ("any", "star", "hash", "machine"),
-})
-
-DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours"}
-
-KIND_NAMES = {"setting": "call setting", "verb": "verb", "directive": "directive",
-              "menu": "menu statement"}
+def _filled(text: str) -> str:
+    return Template(text).safe_substitute(menucheck_defaults()) if "$" in text else text
 
 
 def _facts(item: StatementDoc | Option) -> list[tuple[str, str]]:
     facts = [("Routee field", item.field)]
     if item.range:
-        facts.append(("range", item.range))
+        facts.append(("range", _filled(item.range)))
     if item.default:
-        facts.append(("default", item.default))
+        facts.append(("default", _filled(item.default)))
     return facts
 
 

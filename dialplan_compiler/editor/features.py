@@ -3,8 +3,9 @@ positions in the client's encoding, completion, hover text and the outline.
 
 `lsp.py` puts these into Language Server Protocol messages; keeping them
 here, as plain functions over text and offsets, lets them be tested without
-a server. Every text shown to the user comes from `reference.py` (statements
-and options) or from `rules.py` and `explanations.py` (diagnostic codes).
+a server. Every text shown to the user comes from the table in
+`statements.py`, rendered by `reference.py` (statements and options), or
+from `rules.py` and `explanations.py` (diagnostic codes).
 
 Offsets are indices into the document's text as the editor holds it (a
 byte-order mark, if any, included); the parser's spans are shifted past the
@@ -22,10 +23,8 @@ from .. import rules
 from ..nodes import Statement, Word
 from ..parser import parse
 from ..text import bom_length
-from ..reference import DURATION_UNITS, STATEMENTS, VALUES, Slot, StatementDoc, markdown
-
-#: Position encodings a client may negotiate (LSP 3.17 `positionEncoding`).
-Encoding = Literal["utf-8", "utf-16", "utf-32"]
+from ..reference import markdown
+from ..statements import DURATION_UNITS, STATEMENTS, VALUES, Slot, StatementDoc
 
 
 def code_units(text: str, encoding: str) -> int:

@@ -3,8 +3,9 @@ code blocks in Sphinx and MkDocs.
 
 Registered as the `pygments.lexers` entry point `dialplan` (pyproject.toml),
 so installing dialplan is all it takes. The statement, option and value
-names come from `reference.py` and `routee.py`; the shapes of strings,
-durations and phone numbers follow `grammar/dialplan.lark` and the parser.
+names come from the table in `statements.py` and from `routee.py`; the
+shapes of strings, durations and phone numbers follow
+`grammar/dialplan.lark` and the parser.
 Only what the grammar cannot read is an Error token (a stray character, a
 bad escape, a lone brace in a string); a misspelt statement is a plain name,
 as it is for the parser, and is left to the checker.
@@ -19,7 +20,7 @@ from pygments.token import (Comment, Error, Keyword, Name, Number, Punctuation, 
                             Whitespace)
 
 from .. import routee
-from ..reference import STATEMENTS, VALUES
+from ..statements import DIRECTIVES, MENU_STATEMENTS, SETTINGS, STATEMENTS, VALUES, VERBS
 
 # An atom ends where the grammar ends it (see ATOM in grammar/dialplan.lark).
 _END = r'(?=[\s";{}#\\]|$)'
@@ -52,9 +53,9 @@ def _names() -> tuple[set[str], set[str]]:
 
 
 OPTION_WORDS, VALUE_WORDS = _names()
-_SETTINGS = [s.name for s in STATEMENTS.values() if s.kind == "setting"]
-_VERBS = [s.name for s in STATEMENTS.values() if s.kind in ("verb", "directive")]
-_MENUS = [s.name for s in STATEMENTS.values() if s.kind == "menu"]
+_SETTINGS = list(SETTINGS)
+_VERBS = list(VERBS + DIRECTIVES)
+_MENUS = list(MENU_STATEMENTS)
 
 
 class DialplanLexer(RegexLexer):
