@@ -433,7 +433,7 @@ def call_command(path: str, to: str | None, recipients: str | None, variables: t
                            RetryPolicy, Stopper, default_journal, format_request,
                            prepare, script_digest, send_with_retries, summary as run_summary,
                            wait_for_final, write_report)
-    from .calls.client import (API_URL, AUTH_URL, AuthError, ClientError, ConfigurationError,
+    from .calls.client import (API_URL, AUTH_URL, AuthError, ClientError, CredentialsError,
                          RateLimiter, RouteeClient, Timeouts, TokenCache, load_credentials)
     from .compiler import check_source, compile_source, decode_source
     from .diagnostics import FileReport
@@ -545,7 +545,7 @@ def call_command(path: str, to: str | None, recipients: str | None, variables: t
         credentials = load_credentials()
         for secret in credentials.secrets():
             redact.add(secret)
-    except ConfigurationError as error:
+    except CredentialsError as error:
         fail(str(error), EXIT_USAGE)
 
     stopper = Stopper()
@@ -639,7 +639,7 @@ def call_command(path: str, to: str | None, recipients: str | None, variables: t
         with stopper, RouteeClient(credentials, token_cache=cache, wait=stopper.wait,
                                    redactor=redact, **client_options) as client:
             (run_single if to is not None else run_campaign)(client)
-    except ConfigurationError as error:
+    except CredentialsError as error:
         fail(str(error), EXIT_USAGE)
     except KeyboardInterrupt:
         fail("interrupted; run the same command again to go on")
@@ -1080,7 +1080,8 @@ def test_command(paths: tuple[str, ...], coverage: bool) -> None:
     """
     from pathlib import Path
 
-    from .menus.scenarios import ScenarioError, SimulationError, read, run_file
+    from .menus.scenarios import ScenarioError, read, run_file
+    from .menus.simulate import SimulationError
     from .menus.simulate import coverage as coverage_of
 
     files = _collect_files(paths, "*.scenarios.toml")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import DialplanError
 from ..lowering import BUNDLE_FORMAT, Bundle, script_name, sorry_plan
 from ..model import Plan, Script
 from ..nodes import Span
@@ -65,7 +66,7 @@ def bundle_json(bundle: Bundle, request: dict | None = None) -> dict[str, Any]:
     return out
 
 
-class ScriptErrors(Exception):
+class ScriptErrors(DialplanError):
     """Scripts that do not compile: `reports` holds (name, text, diagnostics)."""
 
     def __init__(self, reports: list) -> None:

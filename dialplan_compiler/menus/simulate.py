@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import parse_qsl, urlsplit
 
 from ..menus import engine
+from ..errors import DialplanError
 from ..lowering import Bundle
 from ..model import Again
 from .router import Router
@@ -23,7 +24,7 @@ CALLER = {"from": "+306900000000", "to": "+302101234567",
           "messageId": "simulated-message", "conversationTrackingId": "simulated-call"}
 
 
-class SimulationError(Exception):
+class SimulationError(DialplanError):
     """The script does not compile; `diagnostics` says why."""
 
     def __init__(self, diagnostics: list) -> None:
@@ -84,7 +85,7 @@ def load(source: str | bytes, filename: str, *,
 @dataclass
 class Run:
     presses: list[str]
-    call: engine.Call
+    call: engine.CallLog
     #: What the caller reached, as in `Flow.outcomes`, in order.
     outcomes: list[str] = field(default_factory=list)
     #: The menu still waiting when the presses ran out: (menu id, try).
@@ -100,7 +101,7 @@ class Run:
 def simulate(flow: Flow, presses: Iterable[str] = (), *, machine: bool = False) -> Run:
     """One call. The caller presses `presses`, one item per question:
     keys ("1", "1234#"), "timeout" (nothing) or "hangup"."""
-    call = engine.Call()
+    call = engine.CallLog()
     run = Run(list(presses), call, machine=machine)
 
     def post(url: str, body: dict) -> Any:
