@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 from urllib.parse import parse_qsl, urlsplit
 
 from ..menus import engine
@@ -218,3 +218,32 @@ def coverage(flow: Flow, runs: Iterable[Run]) -> list[tuple[str, int]]:
         for outcome in reached:
             counts[outcome] = counts.get(outcome, 0) + 1
     return list(counts.items())
+
+
+# --- as `dialplan simulate` shows runs -------------------------------------------------------
+
+def run_lines(run: Run, *, verbose: bool = False) -> Iterator[str]:
+    """What the caller hears in `run`, a line each; with `verbose`, too, the
+    keys sent to each eventUrl."""
+    for event in run.call.events:
+        if event.text is not None:
+            yield event.text
+        elif verbose and event.kind == "post" and not event.data.get("final"):
+            query = dict(parse_qsl(urlsplit(event.data["url"]).query))
+            yield (f"  (keys {event.data['tones']!r} sent for menu {query.get('n')}, "
+                   f"try {query.get('t')})")
+
+
+def run_flags(run: Run) -> str:
+    """The options that repeat `run`: `--machine --press 1 --press 2#`."""
+    return " ".join(["--machine"] * run.machine + [f"--press {p}" for p in run.presses])
+
+
+def coverage_lines(flow: Flow, runs: Iterable[Run]) -> Iterator[str]:
+    """The coverage table of `runs`: runs per outcome, then how many were reached."""
+    rows = coverage(flow, runs)
+    yield "runs  outcome"
+    for outcome, count in rows:
+        yield f"{count:>4}  {outcome}"
+    missed = sum(1 for _, count in rows if not count)
+    yield f"{len(rows) - missed} of {len(rows)} outcomes reached"
