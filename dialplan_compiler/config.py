@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from . import rules
 from .diagnostics import Diagnostic, Severity
+from .errors import DialplanError
 from .nodes import Span
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ class Config:
             not any(code.startswith(p) for p in self.ignore)
 
 
-class ConfigError(Exception):
+class ConfigError(DialplanError):
     def __init__(self, diagnostic: Diagnostic, source: str) -> None:
         super().__init__(diagnostic.message)
         self.diagnostic = diagnostic

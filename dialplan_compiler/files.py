@@ -38,6 +38,7 @@ import sys
 from typing import Iterable
 
 from .text import decode_lenient
+from .errors import DialplanError
 
 #: The largest input read (a script or a JSON payload is a few kilobytes;
 #: more than this is a device, a runaway pipe or the wrong file).
@@ -45,14 +46,14 @@ MAX_INPUT_BYTES = 64 * 1024 * 1024
 
 
 
-class ReadError(OSError):
+class ReadError(DialplanError, OSError):
     """An input that cannot be read; str() is `cannot read PATH: reason`."""
 
     def __str__(self) -> str:
         return f"cannot read {self.filename}: {self.strerror}"
 
 
-class WriteError(OSError):
+class WriteError(DialplanError, OSError):
     """An output that cannot be written; str() is `cannot write PATH: reason`.
     Nothing was left behind: no temporary file, no half-replaced target."""
 

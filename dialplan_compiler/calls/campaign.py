@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO, Any, Callable, Iterable
 
 from .. import routee
+from ..errors import DialplanError
 from .client import (REDACTED, ApiError, AuthError, MaybeSent, NotSent, RouteeClient,
                      status_name)
 from .journal import Entry, Journal, may_send
@@ -43,7 +44,7 @@ REPORT_COLUMNS = ("row", "to", "state", "tracking_id", "http_status", "error_cod
 
 # --- stopping --------------------------------------------------------------------------------
 
-class Interrupted(Exception):
+class Interrupted(DialplanError):
     """The user asked to stop (Ctrl-C or SIGTERM) while nothing was in flight."""
 
 
@@ -107,7 +108,7 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class SendOutcome:
     state: str                      # placed, failed or unknown
     attempts: int
     tracking_id: str | None = None
@@ -119,7 +120,7 @@ class Outcome:
     retryable: bool = False
 
 
-class GaveUp(Exception):
+class GaveUp(DialplanError):
     """No request got through (no connection, or no token) after every
     attempt: nothing was sent."""
 
@@ -131,7 +132,7 @@ class GaveUp(Exception):
 def send_with_retries(client: RouteeClient, payload: dict[str, Any], policy: RetryPolicy, *,
                       wait: Callable[[float], Any],
                       on_retry: Callable[[int, float, str], Any] | None = None,
-                      rng: random.Random | None = None) -> Outcome:
+                      rng: random.Random | None = None) -> SendOutcome:
     """Place one call, retrying what is safe to retry. Raises AuthError
     (credentials refused), GaveUp (never got through) and Interrupted (a stop
     was asked for while waiting; nothing of this call is in flight)."""
@@ -140,19 +141,19 @@ def send_with_retries(client: RouteeClient, payload: dict[str, Any], policy: Ret
         attempt += 1
         try:
             placed = client.place_call(payload)
-            return Outcome("placed", attempt, tracking_id=placed.tracking_id,
+            return SendOutcome("placed", attempt, tracking_id=placed.tracking_id,
                            status=placed.status)
         except MaybeSent as error:
-            return Outcome("unknown", attempt, message=str(error))
+            return SendOutcome("unknown", attempt, message=str(error))
         except AuthError:
             raise
         except ApiError as error:
             if not error.transient:
-                return Outcome("failed", attempt, http_status=error.status,
+                return SendOutcome("failed", attempt, http_status=error.status,
                                error_code=error.code, message=error.developer_message,
                                properties=error.properties or None)
             if attempt >= policy.attempts:
-                return Outcome("failed", attempt, http_status=error.status,
+                return SendOutcome("failed", attempt, http_status=error.status,
                                error_code=error.code,
                                message=f"{error.developer_message} (gave up after {attempt} "
                                        "attempts)",
@@ -194,7 +195,7 @@ def wait_for_final(client: RouteeClient, tracking_id: str, *, wait: Callable[[fl
 
 # --- reading and checking a CSV ------------------------------------------------------------
 
-class RecipientsError(Exception):
+class RecipientsError(DialplanError):
     """The CSV file cannot be used at all (unreadable, no `to` column)."""
 
 
@@ -370,7 +371,7 @@ class Progress:
         if self.tty:
             self._draw()
 
-    def row(self, recipient: Recipient, outcome: Outcome) -> None:
+    def row(self, recipient: Recipient, outcome: SendOutcome) -> None:
         self.done += 1
         self.counts[outcome.state] = self.counts.get(outcome.state, 0) + 1
         if self.tty:
@@ -408,7 +409,7 @@ def _clock(seconds: float) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
-def _reason(outcome: Outcome | Entry) -> str:
+def _reason(outcome: SendOutcome | Entry) -> str:
     parts = []
     if outcome.http_status:
         parts.append(f"HTTP {outcome.http_status}")
@@ -630,7 +631,7 @@ def default_journal(csv_path: Path) -> Path:
     return csv_path.with_name(csv_path.name + ".journal.sqlite")
 
 
-__all__ = ["Campaign", "CampaignResult", "GaveUp", "Interrupted", "Outcome", "Prepared",
-           "Progress", "Recipient", "RecipientsError", "RetryPolicy", "Stopper",
+__all__ = ["Campaign", "CampaignResult", "GaveUp", "Interrupted", "Prepared", "Progress",
+           "Recipient", "RecipientsError", "RetryPolicy", "SendOutcome", "Stopper",
            "default_journal", "format_request", "prepare", "send_with_retries", "summary",
            "wait_for_final", "write_report"]

@@ -47,6 +47,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from .. import __version__
+from ..errors import DialplanError
 from .redact import REDACTED, Redactor
 
 API_URL = "https://connect.routee.net"
@@ -60,12 +61,13 @@ USER_AGENT = f"dialplan/{__version__}"
 
 # --- errors ------------------------------------------------------------------------------
 
-class ClientError(Exception):
+class ClientError(DialplanError):
     """Base of everything this module raises."""
 
 
-class ConfigurationError(ClientError):
-    """Missing or unusable credentials or URLs: the user has to fix something."""
+class CredentialsError(ClientError):
+    """Missing or unusable credentials, or a URL they would cross unsafely: the
+    user has to fix something."""
 
 
 class NotSent(ClientError):
@@ -165,32 +167,32 @@ def load_credentials(environ: dict[str, str] | None = None,
     if app_id or secret:
         if not (app_id and secret):
             missing = SECRET_VARIABLE if app_id else ID_VARIABLE
-            raise ConfigurationError(f"{missing} is not set: set both {ID_VARIABLE} and "
+            raise CredentialsError(f"{missing} is not set: set both {ID_VARIABLE} and "
                                      f"{SECRET_VARIABLE}, or neither")
         return Credentials(app_id.strip(), secret.strip(), "environment")
     path = path or credentials_path()
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise ConfigurationError(
+        raise CredentialsError(
             f"no Routee credentials: set {ID_VARIABLE} and {SECRET_VARIABLE}, or write "
             f"application-id and application-secret to {path} (chmod 600)") from None
     except OSError as error:
-        raise ConfigurationError(f"cannot read {path}: {error.strerror}") from None
+        raise CredentialsError(f"cannot read {path}: {error.strerror}") from None
     if os.name == "posix" and info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigurationError(
+        raise CredentialsError(
             f"refusing to read {path}: others may read it (mode {stat.S_IMODE(info.st_mode):04o});"
             f" run `chmod 600 {path}`")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
-        raise ConfigurationError(f"cannot read {path}: {error}") from None
+        raise CredentialsError(f"cannot read {path}: {error}") from None
     except tomllib.TOMLDecodeError as error:
         # tomllib's message quotes no values, only positions.
-        raise ConfigurationError(f"{path} is not valid TOML: {error}") from None
+        raise CredentialsError(f"{path} is not valid TOML: {error}") from None
     app_id, secret = data.get("application-id"), data.get("application-secret")
     if not isinstance(app_id, str) or not isinstance(secret, str) or not app_id or not secret:
-        raise ConfigurationError(f"{path} must set application-id and application-secret "
+        raise CredentialsError(f"{path} must set application-id and application-secret "
                                  "as strings")
     return Credentials(app_id.strip(), secret.strip(), str(path))
 
@@ -210,12 +212,12 @@ def check_base_url(url: str, option: str) -> str:
     """A base URL without its trailing slash; https, or http to loopback."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(f"{option} must be an http(s) URL, not {url!r}")
+        raise CredentialsError(f"{option} must be an http(s) URL, not {url!r}")
     if parts.query or parts.fragment or parts.username or parts.password:
-        raise ConfigurationError(f"{option} must be a plain base URL such as "
+        raise CredentialsError(f"{option} must be a plain base URL such as "
                                  f"https://host[:port][/path], not {url!r}")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ConfigurationError(
+        raise CredentialsError(
             f"{option} {url} is plain http: credentials would cross the network unencrypted; "
             "use https (plain http is accepted only for 127.0.0.1, ::1 and localhost)")
     return url.rstrip("/")
@@ -429,7 +431,7 @@ class RouteeClient:
         """A valid access token, fetched when there is none, it has expired,
         or `renew` is asked for (after Routee refused the last one)."""
         if self.credentials is None:
-            raise ConfigurationError("no Routee credentials")
+            raise CredentialsError("no Routee credentials")
         if renew:
             self._token = None
             if self.token_cache:

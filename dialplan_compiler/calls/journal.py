@@ -55,6 +55,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..errors import DialplanError
+
 STATES = ("pending", "placed", "failed", "unknown")
 IN_FLIGHT = "the run stopped while this request was in flight: it may have reached Routee"
 #: SQLite's application id of a journal (the header's bytes 68-71): "DPJ1".
@@ -85,7 +87,7 @@ CREATE TABLE IF NOT EXISTS calls (
 """
 
 
-class JournalError(Exception):
+class JournalError(DialplanError):
     """The journal cannot be opened or is in use by another run."""
 
 

@@ -15,8 +15,8 @@ calls COLLECT eventUrls with the keys scripted for the recipient in
 `callers` (real HTTP, as Routee does, waiting at most 3 s for an answer)
 and applies the plan answered; a recipient in `machines` is answered by a
 machine, so the machine-detection eventUrl is called first. What the call
-did is in `Call.events` (and `Call.transcript`), and status callbacks are
-posted to `callback.url`.
+did is in `AcceptedCall.events` (and `AcceptedCall.transcript`), and status
+callbacks are posted to `callback.url`.
 
 Faults are injected on `POST /voice/conversation`, at random (seeded) or
 from a script: 500s, 429 with Retry-After, slow answers, connections dropped
@@ -115,7 +115,7 @@ class Token:
 
 
 @dataclass
-class Call:
+class AcceptedCall:
     """One accepted call and how it unfolds. `timeline` holds each status
     with the seconds after `accepted_at` when it begins; `events` is where
     what happens during the call is recorded."""
@@ -217,7 +217,7 @@ class Standin:
         self.machines = set(machines)
         self.lock = threading.RLock()
         self.tokens: dict[str, Token] = {}
-        self.calls: dict[str, Call] = {}          # by trackingId, in the order accepted
+        self.calls: dict[str, AcceptedCall] = {}  # by trackingId, in the order accepted
         self.requests: list[RequestRecord] = []
         self._address = (host, port)
         self._server: _Server | None = None
@@ -336,11 +336,11 @@ class Standin:
         recent = [r for r in self.conversation_requests() if now - r.at < 1.0 and r.status != 429]
         return len(recent) >= self.rate_limit
 
-    def _accept(self, body: dict[str, Any]) -> Call:
+    def _accept(self, body: dict[str, Any]) -> AcceptedCall:
         to = body["to"]
         recipient = to.get("phone") or (f"sip:{to['sip']}" if "sip" in to else f"viber:{to.get('viber')}")
         outcome = self.outcomes.get(recipient, self.progress[-1][0])
-        call = Call(tracking_id=str(uuid.uuid4()), recipient=recipient, body=body,
+        call = AcceptedCall(tracking_id=str(uuid.uuid4()), recipient=recipient, body=body,
                     accepted_at=time.monotonic(),
                     created_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
                     timeline=timeline_for(self.progress, outcome))
@@ -362,7 +362,7 @@ class Standin:
                 return False
         return True
 
-    def _run_plan(self, call: Call) -> None:
+    def _run_plan(self, call: AcceptedCall) -> None:
         """Run a call's dialplan as Routee would (see `engine.py`)."""
         import httpx
 
@@ -380,7 +380,7 @@ class Standin:
                 return None
             return answer.json()
 
-        result = engine.Call()
+        result = engine.CallLog()
         try:
             with httpx.Client() as client:
                 plan = body.get("dialPlan")

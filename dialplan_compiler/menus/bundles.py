@@ -10,8 +10,10 @@ needs none of it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
+from ..errors import DialplanError
 from ..lowering import BUNDLE_FORMAT, Bundle, script_name, sorry_plan
 from ..model import Plan, Script
 from ..nodes import Span
@@ -65,7 +67,7 @@ def bundle_json(bundle: Bundle, request: dict | None = None) -> dict[str, Any]:
     return out
 
 
-class ScriptErrors(Exception):
+class ScriptErrors(DialplanError):
     """Scripts that do not compile: `reports` holds (name, text, diagnostics)."""
 
     def __init__(self, reports: list) -> None:
@@ -73,11 +75,15 @@ class ScriptErrors(Exception):
         self.reports = reports
 
 
+class ScriptNameClash(DialplanError, ValueError):
+    """Two scripts given at once have the same name (their file names)."""
+
+
 def compile_scripts(paths, secret: bytes, *, variables=None) -> dict[str, Bundle]:
     """Compile `.call` files into bundles by script name (the file name
     without `.call`), as `dialplan serve` and `dialplan build` do. A script
     without menus is served too: it is one plan. Raises ScriptErrors,
-    or ValueError when two files have the same name (and files.ReadError
+    or ScriptNameClash (a ValueError) when two files have the same name (and files.ReadError
     when one cannot be read)."""
     from ..compiler import compile_bundle
     from ..files import read_input
@@ -89,7 +95,7 @@ def compile_scripts(paths, secret: bytes, *, variables=None) -> dict[str, Bundle
         data = read_input(path)  # capped: a name may be a device that never ends
         name = script_name(path)
         if name in bundles:
-            raise ValueError(f"two scripts are called {name!r}: rename one of them")
+            raise ScriptNameClash(f"two scripts are called {name!r}: rename one of them")
         result = compile_bundle(data, path, variables=variables, signing_secret=secret,
                                 name=name)
         if result.payload is None:
@@ -108,6 +114,43 @@ def compile_scripts(paths, secret: bytes, *, variables=None) -> dict[str, Bundle
     if failed:
         raise ScriptErrors(failed)
     return bundles
+
+
+def write_bundles(bundles: dict[str, Bundle], root: Path,
+                  note: Callable[[str], Any] = lambda line: None) -> None:
+    """Write each bundle as the static files `dialplan build` hosts:
+    ROOT/NAME/plans/ID.json, ROOT/NAME/routes.json and ROOT/NAME/bundle.json,
+    and the silent WAVs the menus wait with in ROOT/audio/. `note` is told
+    a line per bundle; files.WriteError when something cannot be written."""
+    from ..emitter import to_json
+    from ..files import write_output
+    from .silence import silent_wav
+
+    waits = set()
+    for name, bundle in sorted(bundles.items()):
+        data = bundle_json(bundle)
+        folder = _make_folder(root / name / "plans")
+        for plan_id, plan in data["plans"].items():
+            write_output(folder / f"{plan_id}.json", to_json(plan))
+        routes = {k: v for k, v in data.items() if k != "plans"}
+        write_output(root / name / "routes.json", to_json(routes))
+        write_output(root / name / "bundle.json", to_json(data))
+        waits |= {m.wait for m in bundle.menus.values() if not m.hash}
+        note(f"{root / name}: {len(data['plans'])} plans")
+    if waits:
+        audio = _make_folder(root / "audio")
+        for seconds in sorted(waits):
+            write_output(audio / f"silence-{seconds}s.wav", silent_wav(seconds))
+
+
+def _make_folder(path: Path) -> Path:
+    from ..files import WriteError
+
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise WriteError(error.errno, error.strerror or str(error), str(path)) from None
+    return path
 
 
 def _plan_from_json(payload: dict) -> Plan:

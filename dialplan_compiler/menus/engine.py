@@ -49,7 +49,7 @@ class Event:
 
 
 @dataclass
-class Call:
+class CallLog:
     """What happened in a call: its events, in order."""
 
     events: list[Event] = field(default_factory=list)
@@ -88,11 +88,12 @@ def _target(to: Any) -> str:
 
 
 def run(plan: dict, *, presses: Iterable[str] = (), post: Post,
-        body: dict | None = None, final_post: bool = True, call: Call | None = None) -> Call:
+        body: dict | None = None, final_post: bool = True,
+        call: CallLog | None = None) -> CallLog:
     """Run `plan` with a caller who presses `presses` (e.g. "1", "1234#",
     "timeout", "hangup"), calling `post(eventUrl, body)` for the keys.
     Events go to `call` (a new one by default), which `post` may add to."""
-    call = call if call is not None else Call()
+    call = call if call is not None else CallLog()
     events = call.events
     queue = list(presses)
     base = dict(body or {})

@@ -29,10 +29,11 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import DialplanError
 from .simulate import Flow, Run, SimulationError, load, simulate
 
 
-class ScenarioError(Exception):
+class ScenarioError(DialplanError):
     """A scenario file that cannot be used (the message says why)."""
 
 
@@ -53,7 +54,7 @@ class ScenarioFile:
 
 
 @dataclass
-class Outcome:
+class ScenarioResult:
     scenario: Scenario
     run: Run
     diff: list[str] = field(default_factory=list)
@@ -100,7 +101,7 @@ def read(path: Path) -> ScenarioFile:
     return ScenarioFile(path, (path.parent / script), dict(variables), scenarios)
 
 
-def run_file(scenarios: ScenarioFile) -> tuple[Flow, list[Outcome]]:
+def run_file(scenarios: ScenarioFile) -> tuple[Flow, list[ScenarioResult]]:
     """Run every scenario of a file. Raises ScenarioError when the script
     cannot be read, SimulationError when it does not compile."""
     try:
@@ -115,9 +116,8 @@ def run_file(scenarios: ScenarioFile) -> tuple[Flow, list[Outcome]]:
         got = _lines("\n".join(run.transcript))
         diff = [] if got == scenario.expect else list(difflib.unified_diff(
             scenario.expect, got, "expected", "simulated", lineterm=""))
-        outcomes.append(Outcome(scenario, run, diff))
+        outcomes.append(ScenarioResult(scenario, run, diff))
     return flow, outcomes
 
 
-__all__ = ["Outcome", "Scenario", "ScenarioError", "ScenarioFile", "SimulationError", "read",
-           "run_file"]
+__all__ = ["Scenario", "ScenarioError", "ScenarioFile", "ScenarioResult", "read", "run_file"]

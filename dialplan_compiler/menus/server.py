@@ -41,6 +41,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from ..errors import DialplanError
 from .engine import is_plan
 from ..lowering import Bundle, sorry_plan
 from .router import Router, TooDeep, loads
@@ -366,6 +367,71 @@ def silence(seconds: int) -> StreamingResponse:
     return StreamingResponse(chunks(), media_type="audio/wav", headers={
         "Content-Length": str(44 + seconds * RATE * 2),
         "Cache-Control": "public, max-age=86400"})
+
+
+class ListenError(DialplanError):
+    """The server cannot listen where it was asked; str() says why."""
+
+
+def listen(host: str, port: int):
+    """A socket bound to `host` and `port` and listening, or ListenError."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        sock = socket.socket(family, kind, proto)
+    except (OSError, UnicodeError) as error:  # gaierror is an OSError; IDNA fails with UnicodeError
+        raise ListenError(f"cannot listen on {host}: "
+                          f"{getattr(error, 'strerror', None) or error}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as error:
+        sock.close()
+        raise ListenError(f"cannot listen on {host} port {port}: "
+                          f"{error.strerror or error}") from None
+    return sock
+
+
+def run_server(bundles: Mapping[str, Bundle], secret: bytes, *, host: str, port: int,
+               log_level: str = "warning", request_timeout: float = 10.0,
+               keep_alive: float = 5.0, limit_concurrency: int = 1000) -> bool:
+    """Serve `bundles` with uvicorn until stopped (Ctrl-C); False when the
+    server did not start. The address is bound first, before "serving" is
+    said: uvicorn would announce, then fail on a port in use (ListenError)."""
+    import uvicorn
+
+    sock = listen(host, port)
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    config = uvicorn.Config(
+        create_app(bundles, secret), log_config=log_config(log_level), log_level=log_level,
+        access_log=False, ws="none", lifespan="on",
+        http=timed_h11_protocol(request_timeout),
+        timeout_keep_alive=keep_alive,  # type: ignore[arg-type]  # any number works
+        # The request line and headers; eventUrls are a few hundred bytes.
+        h11_max_incomplete_event_size=16 * 1024,
+        limit_concurrency=limit_concurrency,
+        # Stopping waits this long for answers in flight (Routee waits 3 s).
+        timeout_graceful_shutdown=5)
+    logging.captureWarnings(True)  # warnings, too, as JSON lines
+    config.load()  # its failures, too, before "serving"
+    server = uvicorn.Server(config)
+    log = json_line_logger()
+    log({"event": "serving", "scripts": sorted(bundles), "url": f"http://{shown}:{bound_port}",
+         "message": f"dialplan: serving {', '.join(sorted(bundles))} on "
+                    f"http://{shown}:{bound_port} (Ctrl-C stops)"})
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    if not server.started:  # after "serving", so a JSON line like the rest
+        log({"event": "stopped", "error": "the server did not start (see the lines above)"})
+    return bool(server.started)
 
 
 def app_from_env() -> Starlette:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 from urllib.parse import parse_qsl, urlsplit
 
 from ..menus import engine
+from ..errors import DialplanError
 from ..lowering import Bundle
 from ..model import Again
 from .router import Router
@@ -23,7 +24,7 @@ CALLER = {"from": "+306900000000", "to": "+302101234567",
           "messageId": "simulated-message", "conversationTrackingId": "simulated-call"}
 
 
-class SimulationError(Exception):
+class SimulationError(DialplanError):
     """The script does not compile; `diagnostics` says why."""
 
     def __init__(self, diagnostics: list) -> None:
@@ -84,7 +85,7 @@ def load(source: str | bytes, filename: str, *,
 @dataclass
 class Run:
     presses: list[str]
-    call: engine.Call
+    call: engine.CallLog
     #: What the caller reached, as in `Flow.outcomes`, in order.
     outcomes: list[str] = field(default_factory=list)
     #: The menu still waiting when the presses ran out: (menu id, try).
@@ -100,7 +101,7 @@ class Run:
 def simulate(flow: Flow, presses: Iterable[str] = (), *, machine: bool = False) -> Run:
     """One call. The caller presses `presses`, one item per question:
     keys ("1", "1234#"), "timeout" (nothing) or "hangup"."""
-    call = engine.Call()
+    call = engine.CallLog()
     run = Run(list(presses), call, machine=machine)
 
     def post(url: str, body: dict) -> Any:
@@ -217,3 +218,32 @@ def coverage(flow: Flow, runs: Iterable[Run]) -> list[tuple[str, int]]:
         for outcome in reached:
             counts[outcome] = counts.get(outcome, 0) + 1
     return list(counts.items())
+
+
+# --- as `dialplan simulate` shows runs -------------------------------------------------------
+
+def run_lines(run: Run, *, verbose: bool = False) -> Iterator[str]:
+    """What the caller hears in `run`, a line each; with `verbose`, too, the
+    keys sent to each eventUrl."""
+    for event in run.call.events:
+        if event.text is not None:
+            yield event.text
+        elif verbose and event.kind == "post" and not event.data.get("final"):
+            query = dict(parse_qsl(urlsplit(event.data["url"]).query))
+            yield (f"  (keys {event.data['tones']!r} sent for menu {query.get('n')}, "
+                   f"try {query.get('t')})")
+
+
+def run_flags(run: Run) -> str:
+    """The options that repeat `run`: `--machine --press 1 --press 2#`."""
+    return " ".join(["--machine"] * run.machine + [f"--press {p}" for p in run.presses])
+
+
+def coverage_lines(flow: Flow, runs: Iterable[Run]) -> Iterator[str]:
+    """The coverage table of `runs`: runs per outcome, then how many were reached."""
+    rows = coverage(flow, runs)
+    yield "runs  outcome"
+    for outcome, count in rows:
+        yield f"{count:>4}  {outcome}"
+    missed = sum(1 for _, count in rows if not count)
+    yield f"{len(rows) - missed} of {len(rows)} outcomes reached"

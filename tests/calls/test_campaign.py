@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from helpers import (APP_ID, SECRET, cli_process, files_containing, phone, urls,
                       write_recipients, write_script)
 from dialplan_compiler import cli
-from dialplan_compiler.calls.campaign import Outcome, Progress, Recipient, RetryPolicy
+from dialplan_compiler.calls.campaign import Progress, Recipient, RetryPolicy, SendOutcome
 from dialplan_compiler.calls.journal import IN_FLIGHT, Journal
 from dialplan_compiler.calls.standin import Faults, Standin
 
@@ -404,7 +404,7 @@ def test_dry_run_of_a_campaign_prints_every_request_and_sends_nothing(tmp_path, 
 
 def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise():
     recipient = Recipient(2, phone(0), phone(0), {})
-    placed = Outcome("placed", 1, tracking_id="abc")
+    placed = SendOutcome("placed", 1, tracking_id="abc")
     bar = io.StringIO()
     progress = Progress(2, bar, tty=True)
     progress.row(recipient, placed)

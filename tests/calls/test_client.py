@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from helpers import APP_ID, SECRET, SENDER, files_containing, urls, write_script
 from dialplan_compiler import cli
-from dialplan_compiler.calls.client import (REDACTED, ApiError, AuthError, ConfigurationError,
+from dialplan_compiler.calls.client import (REDACTED, ApiError, AuthError, CredentialsError,
                                       Credentials, MaybeSent, NotSent, RateLimiter,
                                       RouteeClient, Timeouts, TokenCache, check_base_url,
                                       load_credentials, parse_retry_after)
@@ -46,7 +46,7 @@ def test_credentials_from_the_environment():
     found = load_credentials({"ROUTEE_APPLICATION_ID": "app", "ROUTEE_APPLICATION_SECRET": "x"})
     assert (found.application_id, found.secret) == ("app", "x")
     assert "x" not in repr(found)
-    with pytest.raises(ConfigurationError, match="ROUTEE_APPLICATION_SECRET is not set"):
+    with pytest.raises(CredentialsError, match="ROUTEE_APPLICATION_SECRET is not set"):
         load_credentials({"ROUTEE_APPLICATION_ID": "app"})
 
 
@@ -56,17 +56,17 @@ def test_credentials_from_a_private_file_only(tmp_path):
     path.chmod(0o600)
     assert load_credentials({}, path).secret == SECRET
     path.chmod(0o644)
-    with pytest.raises(ConfigurationError, match="chmod 600") as refused:
+    with pytest.raises(CredentialsError, match="chmod 600") as refused:
         load_credentials({}, path)
     assert SECRET not in str(refused.value)
     path.chmod(0o600)
     path.write_text(f'application-id = "{APP_ID}"\n')
-    with pytest.raises(ConfigurationError, match="application-secret"):
+    with pytest.raises(CredentialsError, match="application-secret"):
         load_credentials({}, path)
 
 
 def test_missing_credentials_say_where_they_are_looked_for(tmp_path):
-    with pytest.raises(ConfigurationError) as missing:
+    with pytest.raises(CredentialsError) as missing:
         load_credentials({}, tmp_path / "nowhere.toml")
     assert "ROUTEE_APPLICATION_ID" in str(missing.value)
     assert "nowhere.toml" in str(missing.value)
@@ -84,9 +84,9 @@ def test_urls_must_be_https_except_on_loopback():
     assert check_base_url("https://connect.routee.net/", "--api-url") == \
         "https://connect.routee.net"
     assert check_base_url("http://127.0.0.1:8080", "--api-url") == "http://127.0.0.1:8080"
-    with pytest.raises(ConfigurationError, match="plain http"):
+    with pytest.raises(CredentialsError, match="plain http"):
         check_base_url("http://connect.routee.net", "--api-url")
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(CredentialsError):
         check_base_url("ftp://127.0.0.1", "--api-url")
 
 

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from helpers import APP_ID, SECRET, SENDER
-from dialplan_compiler.calls.standin import (DEFAULT_PROGRESS, Call, Faults, RequestRecord, Standin,
-                                       timeline_for)
+from dialplan_compiler.calls.standin import (DEFAULT_PROGRESS, AcceptedCall, Faults, RequestRecord,
+                                             Standin, timeline_for)
 
 BODY = {"from": SENDER, "to": {"phone": "+306911111111"},
         "dialPlan": {"verbs": [{"type": "PAUSE", "duration": 1}]}}
@@ -92,7 +92,7 @@ def test_tokens_expire_after_their_lifetime(standin):
 
 
 def test_statuses_advance_along_the_timeline():
-    call = Call("t", "+306911111111", BODY, accepted_at=100.0, created_at="",
+    call = AcceptedCall("t", "+306911111111", BODY, accepted_at=100.0, created_at="",
                 timeline=DEFAULT_PROGRESS)
     seen = [call.status(100.0 + t) for t in (0.0, 0.15, 0.25, 5.0)]
     assert seen == ["Queued", "Ringing", "InProgress", "Completed"]

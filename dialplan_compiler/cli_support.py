@@ -1,0 +1,259 @@
+"""What the commands of `dialplan` share: exit codes, the options several
+take, reading and writing files as a command does (a problem is one line
+and exit 2), configuration, and turning a bug into exit 3.
+
+Imported by every command, `check` too: it imports nothing but click."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Callable
+
+import click
+
+from . import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+FORMATS = ("text", "concise", "json", "sarif", "github")
+
+
+class InternalError(click.ClickException):
+    exit_code = EXIT_INTERNAL
+
+
+class FileProblem(click.ClickException):
+    """An input that cannot be read or an output that cannot be written: a
+    usage problem, said in one line (`dialplan: cannot write PATH: reason`)."""
+
+    exit_code = EXIT_USAGE
+
+    def show(self, file=None) -> None:
+        click.echo(f"dialplan: {self.format_message()}", err=True)
+
+
+# --- files -------------------------------------------------------------------------------
+
+def collect_files(paths: tuple[str, ...], pattern: str) -> list[str]:
+    from .files import ReadError, collect_inputs
+
+    try:
+        return collect_inputs(paths, pattern)
+    except ReadError as error:
+        raise FileProblem(str(error)) from None
+
+
+def read(path: str) -> bytes:
+    from .files import ReadError, read_input
+
+    try:
+        return read_input(path)
+    except ReadError as error:
+        raise FileProblem(str(error)) from None
+
+
+def write(path: str | os.PathLike, data: str | bytes) -> None:
+    from .files import WriteError, write_output
+
+    try:
+        write_output(path, data)
+    except WriteError as error:
+        raise FileProblem(str(error)) from None
+
+
+def display_name(path: str) -> str:
+    return "<stdin>" if path == "-" else path
+
+
+def source_text(data: bytes) -> str:
+    from .files import source_text as text_of
+
+    return text_of(data)
+
+
+# --- configuration and arguments ------------------------------------------------------------
+
+def load_config(path: str | None):
+    from .config import ConfigError, find_config, load_config as load
+    from .render import TextRenderer, use_color
+
+    try:
+        return load(path or find_config(os.getcwd()))
+    except ConfigError as error:
+        renderer = TextRenderer(use_color(sys.stderr))
+        click.echo(renderer.render(error.diagnostic, error.source), err=True)
+        sys.exit(EXIT_USAGE)
+    except (OSError, UnicodeDecodeError) as error:
+        raise click.UsageError(f"cannot read configuration {path}: {error}") from None
+
+
+def parse_vars(values: tuple[str, ...]) -> dict[str, str]:
+    variables: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.isidentifier():
+            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--var")
+        check_argument("--var", value, f"the value of {name}")
+        variables[name] = value
+    return variables
+
+
+def check_argument(option: str, value: str | None, what: str = "the value") -> None:
+    """Refuse an argument that is not text: bytes that are not UTF-8 reach
+    Python as lone surrogates, which no JSON or script output can carry."""
+    if value is None:
+        return
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        try:  # the bytes as given, as far as they can be told
+            shown = repr(value.encode("utf-8", "surrogateescape"))
+        except UnicodeEncodeError:
+            shown = repr(value)
+        raise click.BadParameter(f"{what} is not valid UTF-8 text: {shown}",
+                                 param_hint=option) from None
+
+
+class Bounded(click.ParamType):
+    """A finite number within [low, high]: `nan`, `inf` and `1e308` are
+    refused with a usage error naming the option, not a traceback later."""
+
+    name = "number"
+
+    def __init__(self, low: float, high: float) -> None:
+        self.low, self.high = low, high
+
+    def convert(self, value, param, ctx):
+        import math
+
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number) or not self.low <= number <= self.high:
+            self.fail(f"{value!r} is not a number from {self.low:g} to {self.high:g}", param,
+                      ctx)
+        return number
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return f"[{self.low:g}-{self.high:g}]"
+
+
+def signing_secret() -> bytes:
+    from .signing import SECRET_ENV, secret_from_env, secret_problem
+
+    hint = f"(e.g. export {SECRET_ENV}=$(openssl rand -hex 32))"
+    secret = secret_from_env()
+    if secret is None:
+        raise click.UsageError(f"{SECRET_ENV} is not set: menus sign their eventUrls with it "
+                               + hint)
+    problem = secret_problem(secret)
+    if problem:  # the eventUrls are public: a weak key is found offline, then any branch forged
+        raise click.UsageError(f"{SECRET_ENV} {problem}: menus sign their eventUrls with it, "
+                               f"so it must be hard to guess {hint}")
+    return secret
+
+
+# --- bugs --------------------------------------------------------------------------------
+
+def guarded(action: str, name: str, work: Callable[[], Any],
+            redact: Callable[[str], str] = str) -> Any:
+    """Run `work`, turning a bug in dialplan into a short message and exit 3.
+    What dialplan raises on purpose (a DialplanError) and click's own
+    exceptions pass through, for the command to report."""
+    from .errors import DialplanError
+
+    try:
+        return work()
+    except (DialplanError, click.ClickException):
+        raise
+    except Exception as error:  # noqa: BLE001 - any bug here is reported, not shown raw
+        raise InternalError(redact(f"internal error while {action} {name}: "
+                                   f"{type(error).__name__}: {error}")) from error
+
+
+# --- output ------------------------------------------------------------------------------
+
+def default_format() -> str:
+    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+
+
+def emit_reports(reports: list, output_format: str, color: str, max_errors: int) -> None:
+    from .render import TextRenderer, render_concise, summary, use_color
+
+    if output_format == "text":
+        renderer = TextRenderer(use_color(sys.stdout, color))
+        text = renderer.render_reports(reports, max_errors=max_errors)
+        if text:
+            click.echo(text)
+        click.echo(summary(reports))
+    elif output_format == "concise":
+        click.echo(render_concise(reports), nl=False)
+        click.echo(summary(reports))
+    else:
+        from .formats import render_report
+
+        click.echo(render_report(output_format, reports, tool_version=__version__), nl=False)
+
+
+def exit_for(reports: list, warnings_as_errors: bool) -> None:
+    diagnostics = [d for r in reports for d in r.diagnostics]
+    if any(d.is_error for d in diagnostics) or (warnings_as_errors and diagnostics):
+        sys.exit(EXIT_FINDINGS)
+
+
+def diagnostic_printer(color: str) -> Callable[[list, Any], None]:
+    """Print diagnostics to standard error, each with its source: `sources`
+    is the text of all, or a dict of texts by file name."""
+    from .render import TextRenderer, use_color
+
+    renderer = TextRenderer(use_color(sys.stderr, color))
+
+    def show(diagnostics, sources) -> None:
+        for diagnostic in diagnostics:
+            source = sources.get(diagnostic.span.file) if isinstance(sources, dict) else sources
+            click.echo(renderer.render(diagnostic, source) + "\n", err=True)
+
+    return show
+
+
+def show_script_errors(reports: list, color: str = "auto") -> None:
+    from .diagnostics import FileReport
+    from .render import TextRenderer, summary, use_color
+
+    files = [FileReport(name, text, tuple(found)) for name, text, found in reports]
+    text = TextRenderer(use_color(sys.stderr, color)).render_reports(files)
+    if text:
+        click.echo(text, err=True)
+    click.echo(summary(files), err=True)
+
+
+# --- options -----------------------------------------------------------------------------
+
+def color_option(command):
+    return click.option("--color", type=click.Choice(("auto", "always", "never")),
+                        default="auto", help="Colour in diagnostics.")(command)
+
+
+def var_option(command, help: str = "Fill {NAME} placeholders (repeatable).") -> Any:
+    return click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
+                        help=help)(command)
+
+
+def format_options(command):
+    options = [
+        click.option("--format", "output_format", type=click.Choice(FORMATS), default=None,
+                     help="Output format (default: text; github under GitHub Actions)."),
+        click.option("--max-errors", type=click.IntRange(min=1), default=None,
+                     help="Diagnostics shown per file in text output (default 50)."),
+        click.option("--warnings-as-errors", is_flag=True, default=None,
+                     help="Exit 1 on warnings too."),
+        click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
+                     help="Configuration file (default: .dialplan.toml or pyproject.toml "
+                          "found from the current directory up)."),
+        click.option("--color", type=click.Choice(("auto", "always", "never")), default="auto",
+                     help="Colour in text output (auto honours NO_COLOR and FORCE_COLOR)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
