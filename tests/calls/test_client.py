@@ -286,7 +286,7 @@ def test_dry_run_needs_no_credentials(script, monkeypatch, tmp_path):
 def test_wait_follows_the_call_to_its_end(standin, routee_env, script, outcome, code):
     server = standin(progress=(("Queued", 0.0), ("Ringing", 0.05), ("InProgress", 0.1),
                                ("Completed", 0.15)),
-                     outcomes={"+306911111111": outcome})
+                     outcomes={"+306911111111": outcome}, legacy_status=True)
     result = run("call", script, "--to", "+306911111111", "--var", "name=M", "--wait",
                  *urls(server))
     assert result.exit_code == code, result.output
