@@ -1231,13 +1231,21 @@ def standin_from_args(args: Any) -> Standin:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Serve a stand-in until Ctrl-C."""
+    """Serve a stand-in until Ctrl-C (or SIGTERM)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         standin = standin_from_args(args)
     except (ValueError, OSError) as error:
         parser.error(str(error))
+    import signal
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    # SIGTERM too, and SIGINT even when started in the background (where it is ignored).
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     with standin:
         print(f"Routee stand-in on {standin.url} (--api-url {standin.url} "
               f"--auth-url {standin.url}); Ctrl-C stops it", flush=True)
