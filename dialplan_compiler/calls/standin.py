@@ -255,21 +255,19 @@ def load_outcome_file(path: str | Path) -> dict[str, tuple[Outcome, ...]]:
             raise ValueError(f"{path}: {where}: {error}") from None
 
     if path.suffix.lower() == ".toml":
-        try:
-            import tomllib
-        except ImportError:  # Python 3.10
-            import tomli as tomllib  # type: ignore[no-redef]
+        import tomllib
         for recipient, entry in tomllib.loads(text).items():
             if not isinstance(entry, dict):
                 raise ValueError(f"{path}: {recipient}: expected a table")
             attempts = entry.get("attempts", [entry])
             found[recipient] = [one(a, recipient) for a in attempts]
     else:
-        for row in csv.DictReader(io.StringIO(text)):
+        reader = csv.DictReader(io.StringIO(text))
+        for row in reader:
             to = (row.get("to") or "").strip()
             if not to:
-                raise ValueError(f"{path}: line {row}: no `to`")
-            found.setdefault(to, []).append(one(row, to))
+                raise ValueError(f"{path}: line {reader.line_num}: no `to`")
+            found.setdefault(to, []).append(one(row, f"line {reader.line_num}"))
     return {recipient: tuple(outcomes) for recipient, outcomes in found.items()}
 
 
@@ -677,7 +675,8 @@ class Standin:
 
     def _accept(self, body: dict[str, Any]) -> Call:
         to = body["to"]
-        recipient = to.get("phone") or (f"sip:{to['sip']}" if "sip" in to else f"viber:{to.get('viber')}")
+        recipient = to.get("phone") or (f"sip:{to['sip']}" if "sip" in to
+                                        else f"viber:{to.get('viber')}")
         with self.lock:
             attempt = sum(1 for c in self.calls.values() if c.recipient == recipient) + 1
             outcomes = self.outcomes.get(recipient, self.default_outcome)
