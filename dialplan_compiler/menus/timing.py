@@ -305,10 +305,11 @@ def menu_timings(flow: Flow, *, speech: Speech = "auto") -> list[MenuTiming]:
 
 
 def report(flow: Flow, timings: list[PathTiming], menus: list[MenuTiming] | None = None) -> dict:
-    """The JSON-able form of a flow's timings (`--format json`)."""
-    menus = menu_timings(flow) if menus is None else menus
-    return {"limit": call_limit(flow),
-            "speech": timings[0].speech_source if timings else speech_source(),
+    """The JSON-able form of a flow's timings (`--format json`); the menus'
+    (`menu_timings`) are timed with the paths' speech source by default."""
+    source = timings[0].speech_source if timings else speech_source()
+    menus = menu_timings(flow, speech=source) if menus is None else menus
+    return {"limit": call_limit(flow), "speech": source,
             "paths": [t.to_dict() for t in timings],
             "menus": [m.to_dict() for m in menus]}
 
