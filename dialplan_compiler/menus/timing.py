@@ -158,6 +158,17 @@ class PathTiming:
         return self.total[1] > self.limit
 
     @property
+    def billable(self) -> tuple[float, float]:
+        """`total` cut at the call's limit, where Routee ends the call: the
+        duration to price (pricing.cost_range). A DIAL's bridged leg is in
+        it, as timed here; whether Routee bills it as a leg of its own is
+        not documented."""
+        low, high = self.total
+        if self.limit is None:
+            return low, high
+        return min(low, self.limit), min(high, self.limit)
+
+    @property
     def flagged(self) -> tuple[Step, ...]:
         """The steps whose length is assumed or unbounded."""
         return tuple(s for s in self.steps if s.source in ("assumed", "limit"))
@@ -167,6 +178,7 @@ class PathTiming:
         return {"path": self.name, "presses": list(self.presses),
                 "steps": [s.to_dict() for s in self.steps],
                 "total": {"min": _json(low), "max": _json(high)},
+                "billable": {"min": _json(self.billable[0]), "max": _json(self.billable[1])},
                 "limit": self.limit, "exceeds_limit": self.exceeds_limit,
                 "speech": self.speech_source}
 

@@ -125,3 +125,17 @@ def test_a_byte_order_mark_and_comments_are_fine():
     prices = parse_prices("\ufeff" + HEADER + "# a comment\n\n+30,0.02,60\n")
     assert prices.find("+302101234567").increment == 60
     assert prices.currency is None
+
+
+def test_a_paths_billable_time_is_priced(prices):
+    from dialplan_compiler.menus.simulate import every_path, load
+    from dialplan_compiler.menus.timing import time_paths
+
+    flow = load("from +302101234567\nto +306912345678\nlimit 1m\npause 30s\n"
+                "dial +302101111111 ring 20s limit 2m\n", "test.call")
+    [timing] = time_paths(flow, every_path(flow), speech="rate")
+    # 30 to 170 s, cut at the 60-s limit: 30 s = 1 increment of 30 s at 0.06 a
+    # minute = 0.03; 60 s = 2 increments = 0.06.
+    assert timing.billable == (30, 60)
+    assert cost_range(timing.billable, "+306912345678", prices) == (Decimal("0.03"),
+                                                                    Decimal("0.06"))

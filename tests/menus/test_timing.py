@@ -115,6 +115,7 @@ def test_a_path_beyond_the_calls_limit_says_so():
     flow = script("limit 1m\npause 30s\ndial +302101111111 ring 20s limit 2m\n")
     [timing] = time_paths(flow, every_path(flow), speech="rate")
     assert timing.total == (30, 170) and timing.exceeds_limit is True
+    assert timing.billable == (30, 60)
 
 
 def test_a_press_takes_up_to_the_silence_it_is_pressed_in():
