@@ -158,14 +158,14 @@ def run(plan: dict, *, presses: Iterable[str] = (), post: Post,
                 pressed = True
                 press = queue.pop(0)
                 if press == HANGUP:
-                    events.append(Event("hangup", "caller hangs up"))
+                    events.append(Event("hangup", "caller hangs up", {"seconds": seconds}))
                     stop = True
                     break
                 if press == TIMEOUT:
                     silent, pressed = True, False
                 else:
                     events.append(Event("press", "presses " + " ".join(press),
-                                        {"keys": press}))
+                                        {"keys": press, "seconds": seconds}))
                     submitted = None
                     max_digits = collect.get("maxDigits", 30)
                     for key in press:

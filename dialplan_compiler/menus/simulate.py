@@ -40,6 +40,9 @@ class Flow:
     main: dict
     bundle: Bundle | None
     router: Router | None
+    #: The call's own settings beside its plan (`hangupDelay`, `maxDuration`,
+    #: ...), as compiled; empty for a script that is a plan only.
+    settings: dict = field(default_factory=dict)
 
     def outcomes(self) -> list[str]:
         """Every outcome a caller can reach, for coverage ("MENU → CHOICE")."""
@@ -75,11 +78,12 @@ def load(source: str | bytes, filename: str, *,
     if result.payload is None:
         raise SimulationError([d for d in result.diagnostics if d.is_error])
     bundle = result.bundle
+    payload = result.payload
+    settings = {k: v for k, v in payload.items() if k not in ("verbs", "dialPlan")}
     if bundle is None:
-        payload = result.payload
-        return Flow(payload if "verbs" in payload else payload["dialPlan"], None, None)
+        return Flow(payload if "verbs" in payload else payload["dialPlan"], None, None, settings)
     router = Router({bundle.name: bundle}, secret)
-    return Flow(router.main_plan(bundle.name), bundle, router)
+    return Flow(router.main_plan(bundle.name), bundle, router, settings)
 
 
 @dataclass

@@ -1,0 +1,138 @@
+"""Hear a simulated path: what the caller of a `Run` hears, as the audio
+package's segments, and rendered to WAV files.
+
+The voice is espeak-ng's, standing in for Routee's: a preview says the
+same words in the same language and gender, but Routee's voices sound and
+pace differently. Rendering speech needs the `audio` extra (AudioUnavailable
+without it); `segments` does not.
+
+What each step of the path becomes:
+
+* a SAY → Speech, heard `repeat + 1` times (`repeat: -1`, forever, is heard
+  once, with a note);
+* a PAUSE or a menu's wait → Silence of its seconds;
+* a key press → PRESS_AFTER seconds of silence (at most the silence it is
+  pressed in), then the keys' DTMF tones;
+* a DIAL → ring-back for its `hangupDelay` capped at MAX_RINGBACK seconds
+  (DEFAULT_RINGBACK when it has none), with a note that the bridged call
+  is not heard;
+* a PLAY → Play of its URL (only local files and 127.0.0.1/localhost are
+  read; anything else is placeholder beeps, which the rendering notes).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from ..audio import Keys, Play, Rendered, Ringback, Segment, Silence, Speech, render, write_wav
+from ..audio.voices import GENDERS, VOICES
+from .simulate import Run
+from .timing import path_name
+
+#: The caller presses this many seconds into a silence.
+PRESS_AFTER = 1.0
+#: A DIAL rings back for its hangupDelay, at most this long...
+MAX_RINGBACK = 20.0
+#: ... or this long when it has none.
+DEFAULT_RINGBACK = 10.0
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A path's segments, and what the listener should know about them."""
+    name: str
+    segments: tuple[Segment, ...]
+    notes: tuple[str, ...] = ()
+
+
+def segments(run: Run) -> Preview:
+    """What the caller of `run` hears, as segments for `audio.render`."""
+    found: list[Segment] = []
+    notes: list[str] = []
+    for event in run.call.events:
+        data = event.data
+        if event.kind == "say":
+            verb = data["verb"]
+            message = verb.get("message") or {}
+            language = message.get("language")
+            gender = message.get("gender") if message.get("gender") in GENDERS else None
+            if language not in VOICES:
+                notes.append(f"{language!r} is not a language of Routee's: not heard")
+                continue
+            times = _times(verb)
+            if times is None:
+                notes.append(f"repeats forever, heard once: {message.get('text', '')}")
+            found.append(Speech(str(message.get("text", "")), language, gender, times or 1))
+        elif event.kind == "wait":
+            found.append(Silence(float(data.get("seconds") or 0)))
+        elif event.kind == "press":
+            silence = float(data.get("seconds") or 0)
+            found.append(Silence(min(PRESS_AFTER, silence)))
+            keys = "".join(k for k in data.get("keys", "") if k.upper() in "0123456789*#ABCD")
+            if keys:
+                found.append(Keys(keys))
+        elif event.kind == "dial":
+            verb = data["verb"]
+            ring = verb.get("hangupDelay")
+            seconds = min(float(ring), MAX_RINGBACK) if isinstance(ring, (int, float)) \
+                else DEFAULT_RINGBACK
+            found.append(Ringback(seconds))
+            notes.append(f"{event.text}: the bridged call is not heard")
+        elif event.kind == "play":
+            verb = data["verb"]
+            times = _times(verb)
+            if times is None:
+                notes.append(f"{event.text}: heard once")
+            found.append(Play(str(verb.get("fileURL", "")), times or 1))
+    return Preview(path_name(run), tuple(found), tuple(notes))
+
+
+def render_path(run: Run, target: str | os.PathLike) -> Rendered:
+    """`run`'s audio, written to the WAV file `target`. The notes of the
+    rendering (placeholders) are `Rendered.notes`; the path's own are
+    `segments(run).notes`."""
+    rendered = render(segments(run).segments)
+    write_wav(os.fspath(target), rendered)
+    return rendered
+
+
+def file_name(name: str) -> str:
+    """A path's name as a file name that any system takes: "#" → "hash",
+    "*" → "star", anything else not a letter, digit, "-" or "_" → "_"."""
+    name = name.replace("#", "hash").replace("*", "star")
+    return re.sub(r"[^A-Za-z0-9_-]", "_", name)[:120] or "call"
+
+
+def render_all(runs: Iterable[Run], folder: str | os.PathLike) -> list[Path]:
+    """Each run rendered to `folder` (made if need be), one WAV a path,
+    named after its presses ("1-1234hash.wav"); the files, in order."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    taken: set[str] = set()
+    for run in runs:
+        stem = base = file_name(path_name(run))
+        count = 1
+        while stem.lower() in taken:
+            count += 1
+            stem = f"{base}-{count}"
+        taken.add(stem.lower())
+        target = folder / f"{stem}.wav"
+        render_path(run, target)
+        written.append(target)
+    return written
+
+
+def _times(verb: dict) -> int | None:
+    repeat = verb.get("repeat")
+    if repeat == -1:
+        return None
+    return (repeat if isinstance(repeat, int) and repeat > 0 else 0) + 1
+
+
+__all__ = ["DEFAULT_RINGBACK", "MAX_RINGBACK", "PRESS_AFTER", "Preview", "file_name",
+           "render_all", "render_path", "segments"]
