@@ -18,7 +18,7 @@ import re
 from functools import cache
 from typing import Any, Callable
 
-from .schemas import CONVERSATION, DIALPLAN, load_schema
+from .resources import CONVERSATION, DIALPLAN, load_schema
 
 _ANNOTATIONS = {"$schema", "$id", "title", "description", "$defs", "$comment", "examples",
                 "default"}

@@ -8,8 +8,10 @@ folders). In a source checkout or an editable install they are the top-level
 
 from __future__ import annotations
 
+import json
 import os
 from functools import cache
+from typing import Any
 
 # Plain os.path: pathlib's import costs more than a whole small check.
 _PACKAGE = os.path.dirname(os.path.realpath(__file__))
@@ -32,3 +34,15 @@ def grammar_path() -> str:
 
 def schema_path(name: str) -> str:
     return os.path.join(data_dir("schemas"), name)
+
+
+#: The request body of POST /voice/conversation, and a dialplan {"verbs": […]}.
+CONVERSATION = "conversation.schema.json"
+DIALPLAN = "dialplan.schema.json"
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """One of the schemas, parsed once."""
+    with open(schema_path(name), encoding="utf-8") as handle:
+        return json.load(handle)

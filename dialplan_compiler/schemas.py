@@ -8,20 +8,17 @@ Draft 2020-12. jsonschema is imported only when a payload is validated.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from .resources import schema_path
+from .resources import CONVERSATION, DIALPLAN, load_schema
 
 if TYPE_CHECKING:
     from .diagnostics import Diagnostic
     from .emitter import Emitted
     from .nodes import Span
 
-CONVERSATION = "conversation.schema.json"
-DIALPLAN = "dialplan.schema.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +32,6 @@ class SchemaError:
     @property
     def pointer(self) -> str:
         return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in self.path)
-
-
-@cache
-def load_schema(name: str) -> dict[str, Any]:
-    with open(schema_path(name), encoding="utf-8") as handle:
-        return json.load(handle)
 
 
 @cache

@@ -77,7 +77,7 @@ def _times(verb: dict) -> str:
     return ""
 
 
-def _target(to: Any) -> str:
+def target_text(to: Any) -> str:
     if not isinstance(to, dict):
         return "?"
     if "phone" in to:
@@ -130,7 +130,7 @@ def run(plan: dict, *, presses: Iterable[str] = (), post: Post,
                     break
                 continue
             if kind == "DIAL":
-                events.append(Event("dial", f"call is bridged to {_target(verb.get('to'))}",
+                events.append(Event("dial", f"call is bridged to {target_text(verb.get('to'))}",
                                     {"verb": verb}))
                 continue
             seconds = None

@@ -273,7 +273,7 @@ def time_path(flow: Flow, run: Run, *, speech: Speech = "auto",
             verb = data["verb"]
             ring = verb.get("hangupDelay")
             ring_max = float(ring) if isinstance(ring, (int, float)) else unbounded
-            steps.append(Step(f"rings {engine._target(verb.get('to'))}", 0.0, ring_max,
+            steps.append(Step(f"rings {engine.target_text(verb.get('to'))}", 0.0, ring_max,
                               "script" if isinstance(ring, (int, float)) else "limit"))
             bridged = verb.get("maxDuration")
             if isinstance(bridged, (int, float)):
