@@ -230,16 +230,6 @@ def show_script_errors(reports: list, color: str = "auto") -> None:
 
 # --- options -----------------------------------------------------------------------------
 
-def color_option(command):
-    return click.option("--color", type=click.Choice(("auto", "always", "never")),
-                        default="auto", help="Colour in diagnostics.")(command)
-
-
-def var_option(command, help: str = "Fill {NAME} placeholders (repeatable).") -> Any:
-    return click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
-                        help=help)(command)
-
-
 def format_options(command):
     options = [
         click.option("--format", "output_format", type=click.Choice(FORMATS), default=None,

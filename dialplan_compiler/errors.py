@@ -20,7 +20,11 @@ The specific errors live beside the code that raises them:
     ├── calls.campaign.GaveUp           no request got through after every attempt
     ├── calls.campaign.RecipientsError  a recipients CSV that cannot be used
     ├── calls.journal.JournalError      a campaign journal that cannot be opened
+    ├── calls.placing.PlacingError      a call or campaign that cannot be set up or run
+    ├── calls.placing.ScriptRefused     a script `dialplan call` refuses to place
     ├── menus.bundles.ScriptErrors      scripts that do not compile (for menus)
+    ├── menus.bundles.ScriptNameClash   two scripts with one name (also ValueError)
+    ├── decompiling.TargetError         an -o that cannot take the files decompiled
     ├── menus.simulate.SimulationError  a script that does not compile (to simulate)
     ├── menus.scenarios.ScenarioError   a scenario file that cannot be used
     ├── menus.server.ListenError        an address the server cannot listen on

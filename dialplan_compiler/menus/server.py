@@ -30,11 +30,10 @@ import asyncio
 import json
 import logging
 import os
-import struct
 import sys
 import time
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Callable, Iterator, Mapping
+from typing import Any, AsyncIterator, Callable, Mapping
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
