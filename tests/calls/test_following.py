@@ -106,6 +106,10 @@ def test_the_exit_codes_are_distinct_and_documented():
     for status, code in OUTCOME_EXIT_CODES.items():
         assert f"| `{status}` | {code} |" in doc, status
     assert f"| the deadline passed | {TIMEOUT_EXIT_CODE} |" in doc
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for status, code in OUTCOME_EXIT_CODES.items():
+        assert status == "Completed" or f"`{status}` {code}" in readme, status
+    assert f"deadline passes ({TIMEOUT_EXIT_CODE})" in readme
 
 
 def test_wait_gives_up_at_the_deadline_and_says_so(standin, routee_env, script):
