@@ -334,3 +334,32 @@ def test_the_secret_is_in_no_output(standin, routee_env, script, tmp_path):
     assert outputs[0].exit_code == 0 and outputs[1].exit_code == 0
     assert not any(SECRET in result.output for result in outputs)
     assert files_containing(tmp_path, SECRET) == []
+
+
+# --- Ctrl-C -----------------------------------------------------------------------------------
+
+def test_ctrl_c_stops_waiting_and_the_call_goes_on(standin, routee_env, script):
+    import signal
+
+    from helpers import cli_process
+
+    server = standin(progress=RINGING)
+    process = cli_process(["call", script, "--to", TO, "--var", "name=M", "--wait",
+                           *urls(server)], routee_env)
+    try:
+        lines = []
+        while not lines or lines[-1] != "status: Ringing":
+            line = process.stderr.readline()
+            assert line, f"ended early: {lines}"
+            lines.append(line.rstrip("\n"))
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    [call] = server.calls.values()
+    assert process.returncode == 1
+    assert out.strip() == call.tracking_id
+    assert f"dialplan: stopped waiting; the call goes on (trackingId {call.tracking_id})" in err
+    assert "Traceback" not in err and call.status() == "Ringing"
