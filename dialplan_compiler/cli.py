@@ -16,8 +16,8 @@ import click
 from . import __version__
 from .cli_support import (EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, Bounded, FileProblem,
                           InternalError, check_argument, collect_files, connection_options,
-                          default_format, diagnostic_printer, display_name, emit_reports, exit_for,
-                          format_options, guarded, load_config, parse_vars, read,
+                          default_format, diagnostic_printer, display_name, emit_reports,
+                          exit_for, format_options, guarded, load_config, parse_vars, read,
                           show_script_errors, signing_secret, source_text, write)
 
 __all__ = ["main", "EXIT_FINDINGS", "EXIT_INTERNAL", "EXIT_USAGE", "FileProblem",
@@ -214,7 +214,7 @@ BACKOFF_RANGE = (0.0, 60.0)          # seconds; retries never wait longer than 6
                    "outcomes: docs/calls.md).")
 @click.option("--wait-timeout", type=Bounded(*WAIT_TIMEOUT_RANGE), default=None,
               metavar="SECONDS", help="With --wait: stop following after this long (default: "
-                                      "the call's hangupDelay + maxDuration + 60 s).")
+                                      "the call's hangupDelay + maxDuration + a margin).")
 @click.option("--rate", type=Bounded(*RATE_RANGE), default=1.0,
               show_default=True, help="At most this many requests in any one second "
                                       "(Routee allows 1; at most 100).")
@@ -233,9 +233,10 @@ BACKOFF_RANGE = (0.0, 60.0)          # seconds; retries never wait longer than 6
 @click.option("--color", type=click.Choice(("auto", "always", "never")), default="auto",
               help="Colour in diagnostics.")
 def call_command(path: str, to: str | None, recipients: str | None, variables: tuple[str, ...],
-                 dry_run: bool, wait: bool, wait_timeout: float | None, rate: float, journal_path: str | None,
-                 retry_unknown: bool, report_path: str | None, api_url: str | None,
-                 auth_url: str | None, cache_token: bool, timeout: float, backoff: float,
+                 dry_run: bool, wait: bool, wait_timeout: float | None, rate: float,
+                 journal_path: str | None, retry_unknown: bool, report_path: str | None,
+                 api_url: str | None, auth_url: str | None, cache_token: bool, timeout: float,
+                 backoff: float,
                  config_path: str | None, color: str) -> None:
     """Place a call with a .call file: to one recipient, or to every row of a CSV.
 

@@ -275,9 +275,10 @@ def follow_call(client: Any, tracking_id: str, *, deadline: float,
     last look is at the deadline itself).
 
     `on_change(leg, previous_status, is_main)` is called once for each
-    status each leg is seen in, in order (`is_main`: the call's own leg); `on_problem(reason, seconds)` when a look
-    failed in a way that passes (no connection, a lost answer, 5xx, 429, a
-    404 before Routee shows the call) and the next is that many seconds away.
+    status each leg is seen in, in order (`is_main`: the call's own leg);
+    `on_problem(reason, seconds)` when a look failed in a way that passes
+    (no connection, a lost answer, 5xx, 429, a 404 before Routee shows the
+    call) and the next look is that many seconds away.
     `wait(seconds)` sleeps (the caller's, so that it can be interrupted).
     AuthError and other ApiErrors end it by raising."""
     seen: dict[str, str | None] = {}
