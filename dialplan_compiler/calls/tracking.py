@@ -250,10 +250,13 @@ class Followed:
     status: str | None
     timed_out: bool
     polls: int
+    recipient: str | None = None
 
     @property
     def leg(self) -> Leg | None:
-        return self.tracking.main() if self.tracking else None
+        """The call's own leg as last seen: its messageId, answeredBy,
+        duration, price, collected keys."""
+        return self.tracking.main(self.recipient) if self.tracking else None
 
     @property
     def exit_code(self) -> int:
@@ -288,7 +291,7 @@ def follow_call(client: Any, tracking_id: str, *, deadline: float,
         remaining = deadline - clock()
         if remaining <= 0:
             return Followed(tracking_id, tracking, tracking.status(recipient) if tracking
-                            else None, True, polls)
+                            else None, True, polls, recipient)
         wait(min(delay, remaining))
         polls += 1
         try:
@@ -313,7 +316,8 @@ def follow_call(client: Any, tracking_id: str, *, deadline: float,
                 if on_change:
                     on_change(leg, previous, leg is main)
         if tracking.is_final(recipient):
-            return Followed(tracking_id, tracking, tracking.status(recipient), False, polls)
+            return Followed(tracking_id, tracking, tracking.status(recipient), False, polls,
+                            recipient)
 
 
 def recipient_of(payload: dict[str, Any]) -> str | None:

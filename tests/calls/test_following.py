@@ -195,6 +195,7 @@ def test_follow_call_reads_every_page_and_reports_each_change(standin):
                                    (leg.to, leg.status, main)))
         tracking = read_tracking(client, tracking_id)
     assert (followed.status, followed.timed_out, followed.exit_code) == ("Completed", False, 0)
+    assert (followed.leg.to, followed.leg.answered_by, followed.leg.duration) == (TO, "HUMAN", 30)
     assert [leg.to for leg in tracking.legs] == [TO, OTHER]
     assert {(to, main) for to, status, main in seen if status == "Completed"} == \
         {(TO, True), (OTHER, False)}
