@@ -15,9 +15,9 @@ import click
 
 from . import __version__
 from .cli_support import (EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, Bounded, FileProblem,
-                          InternalError, check_argument, collect_files, default_format,
-                          diagnostic_printer, display_name, emit_reports, exit_for,
-                          format_options, guarded, load_config, parse_vars, read,
+                          InternalError, check_argument, collect_files, connection_options,
+                          default_format, diagnostic_printer, display_name, emit_reports,
+                          exit_for, format_options, guarded, load_config, parse_vars, read,
                           show_script_errors, signing_secret, source_text, write)
 
 __all__ = ["main", "EXIT_FINDINGS", "EXIT_INTERNAL", "EXIT_USAGE", "FileProblem",
@@ -194,7 +194,7 @@ def explain(code: str) -> None:
 #: The ranges `dialplan call` accepts (docs/calls.md): beyond them a value
 #: is a typo, and would overflow a sleep or a timer deep inside the run.
 RATE_RANGE = (0.001, 100.0)          # requests per second; Routee allows 1
-TIMEOUT_RANGE = (0.001, 3600.0)      # seconds to wait for an answer
+WAIT_TIMEOUT_RANGE = (0.001, 86400.0)  # seconds to follow a call; a day is no phone call
 BACKOFF_RANGE = (0.0, 60.0)          # seconds; retries never wait longer than 60 s anyway
 
 
@@ -210,7 +210,11 @@ BACKOFF_RANGE = (0.0, 60.0)          # seconds; retries never wait longer than 6
 @click.option("--dry-run", is_flag=True,
               help="Print the exact HTTP request(s), token redacted, and send nothing.")
 @click.option("--wait", is_flag=True,
-              help="Follow the call to its end; exit 0 only if it ends Completed.")
+              help="Follow the call to its end; exit 0 only if it ends Completed (other "
+                   "outcomes: docs/calls.md).")
+@click.option("--wait-timeout", type=Bounded(*WAIT_TIMEOUT_RANGE), default=None,
+              metavar="SECONDS", help="With --wait: stop following after this long (default: "
+                                      "the call's hangupDelay + maxDuration + a margin).")
 @click.option("--rate", type=Bounded(*RATE_RANGE), default=1.0,
               show_default=True, help="At most this many requests in any one second "
                                       "(Routee allows 1; at most 100).")
@@ -220,15 +224,7 @@ BACKOFF_RANGE = (0.0, 60.0)          # seconds; retries never wait longer than 6
               help="Send again the rows whose earlier request may have reached Routee.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False),
               help="Write a CSV line per recipient here at the end.")
-@click.option("--api-url", envvar="ROUTEE_API_URL", metavar="URL",
-              help="Base URL of the API (default https://connect.routee.net).")
-@click.option("--auth-url", envvar="ROUTEE_AUTH_URL", metavar="URL",
-              help="Base URL of the token endpoint (default https://auth.routee.net).")
-@click.option("--cache-token", is_flag=True,
-              help="Keep the access token on disk between runs (user's cache dir, mode 0600).")
-@click.option("--timeout", type=Bounded(*TIMEOUT_RANGE), default=30.0,
-              show_default=True, help="Seconds to wait for Routee's answer to a request "
-                                      "(at most 3600).")
+@connection_options
 @click.option("--backoff", type=Bounded(*BACKOFF_RANGE), default=1.0, show_default=True,
               help="Seconds before the first retry; doubled for each next one, with jitter "
                    "(at most 60).")
@@ -237,9 +233,10 @@ BACKOFF_RANGE = (0.0, 60.0)          # seconds; retries never wait longer than 6
 @click.option("--color", type=click.Choice(("auto", "always", "never")), default="auto",
               help="Colour in diagnostics.")
 def call_command(path: str, to: str | None, recipients: str | None, variables: tuple[str, ...],
-                 dry_run: bool, wait: bool, rate: float, journal_path: str | None,
-                 retry_unknown: bool, report_path: str | None, api_url: str | None,
-                 auth_url: str | None, cache_token: bool, timeout: float, backoff: float,
+                 dry_run: bool, wait: bool, wait_timeout: float | None, rate: float,
+                 journal_path: str | None, retry_unknown: bool, report_path: str | None,
+                 api_url: str | None, auth_url: str | None, cache_token: bool, timeout: float,
+                 backoff: float,
                  config_path: str | None, color: str) -> None:
     """Place a call with a .call file: to one recipient, or to every row of a CSV.
 
@@ -253,12 +250,15 @@ def call_command(path: str, to: str | None, recipients: str | None, variables: t
 
     options = placing.CallOptions(to, recipients, dry_run, wait, rate, journal_path,
                                   retry_unknown, report_path, api_url, auth_url, cache_token,
-                                  timeout, backoff)
+                                  timeout, backoff, wait_timeout=wait_timeout)
     if (to is None) == (recipients is None):
         raise click.UsageError("give one of --to RECIPIENT (one call) and --recipients FILE.csv "
                                "(a campaign)")
     if recipients and wait:
         raise click.UsageError("--wait follows a single call: use it with --to")
+    if wait_timeout is not None and not wait:
+        raise click.UsageError("--wait-timeout says how long --wait follows the call: give "
+                               "--wait too")
     if to and (journal_path or retry_unknown or report_path):
         raise click.UsageError("--journal, --retry-unknown and --report are for campaigns "
                                "(--recipients)")
@@ -299,7 +299,7 @@ def _place_calls(data: bytes, name: str, options, values: dict, config, color: s
         click.echo(summary([FileReport(name, None, tuple(refused.diagnostics))]), err=True)
         fail("nothing was sent")
     except placing.PlacingError as error:
-        fail(str(error), EXIT_USAGE if error.setup else EXIT_FINDINGS)
+        fail(str(error), _exit_code(error))
     except CredentialsError as error:
         fail(str(error), EXIT_USAGE)
     except DialplanError as error:  # not reported on purpose here: a bug, secret redacted
@@ -310,6 +310,74 @@ def _place_calls(data: bytes, name: str, options, values: dict, config, color: s
         fail(str(problem), EXIT_USAGE if problem.setup else EXIT_FINDINGS)
     if result is not None and not result.complete:
         sys.exit(EXIT_FINDINGS)
+
+
+def _exit_code(error) -> int:
+    """A PlacingError's own exit code (a followed call's outcome), else 2 for
+    a setting to fix, 1 for the rest."""
+    if error.exit_code is not None:
+        return error.exit_code
+    return EXIT_USAGE if error.setup else EXIT_FINDINGS
+
+
+def _one_call_options(command):
+    """TRACKING_ID, --format text|json, and where Routee is (as for `call`)."""
+    command = connection_options(command)
+    command = click.option("--format", "output_format", type=click.Choice(("text", "json")),
+                           default="text", show_default=True,
+                           help="Text for people, or JSON.")(command)
+    return click.argument("tracking_id", metavar="TRACKING_ID")(command)
+
+
+@main.command(name="status")
+@_one_call_options
+def status_command(tracking_id: str, output_format: str, api_url: str | None,
+                   auth_url: str | None, cache_token: bool, timeout: float) -> None:
+    """Show a placed call's legs: status, messageId, answeredBy, duration, price,
+    keys collected and recordings, read from Routee's tracking of the call.
+
+    TRACKING_ID is what `dialplan call` printed. Credentials as for `call`.
+    """
+    from .calls import control
+
+    check_argument("TRACKING_ID", tracking_id)
+    _by_hand(lambda redact: control.call_status(
+        tracking_id, control.Connection(api_url, auth_url, cache_token, timeout), redact),
+        lambda tracking: (control.status_json if output_format == "json"
+                          else control.status_text)(tracking))
+
+
+@main.command(name="hangup")
+@_one_call_options
+def hangup_command(tracking_id: str, output_format: str, api_url: str | None,
+                   auth_url: str | None, cache_token: bool, timeout: float) -> None:
+    """End a live call: hang it up if answered, reject it while it rings.
+
+    TRACKING_ID is what `dialplan call` printed. A call that is queued, has
+    ended or is unknown is refused (exit 1). Credentials as for `call`.
+    """
+    from .calls import control
+
+    check_argument("TRACKING_ID", tracking_id)
+    _by_hand(lambda redact: control.hang_up(
+        tracking_id, control.Connection(api_url, auth_url, cache_token, timeout), redact),
+        lambda ended: ended.as_json() if output_format == "json" else ended.text())
+
+
+def _by_hand(work, show) -> None:
+    """Run `work(redact)` of `status` or `hangup`, print `show(result)`, and
+    map how it fails to a message and an exit code."""
+    from .calls.placing import PlacingError
+    from .calls.redact import Redactor
+
+    redact = Redactor()
+    try:
+        result = guarded("asking Routee about", "the call", lambda: work(redact),
+                         redact=redact)
+    except PlacingError as error:
+        click.echo(f"dialplan: {redact(str(error))}", err=True)
+        sys.exit(_exit_code(error))
+    click.echo(redact(show(result)), nl=False)
 
 
 # --- formatting and decompiling ------------------------------------------------------------

@@ -247,3 +247,27 @@ def format_options(command):
     for option in reversed(options):
         command = option(command)
     return command
+
+
+#: Seconds to wait for Routee's answer to one request (docs/calls.md).
+TIMEOUT_RANGE = (0.001, 3600.0)
+
+
+def connection_options(command):
+    """Where Routee is and how long to wait for it: the options of `call`,
+    `status` and `hangup` (the credentials are never an option)."""
+    options = [
+        click.option("--api-url", envvar="ROUTEE_API_URL", metavar="URL",
+                     help="Base URL of the API (default https://connect.routee.net)."),
+        click.option("--auth-url", envvar="ROUTEE_AUTH_URL", metavar="URL",
+                     help="Base URL of the token endpoint (default https://auth.routee.net)."),
+        click.option("--cache-token", is_flag=True,
+                     help="Keep the access token on disk between runs (user's cache dir, "
+                          "mode 0600)."),
+        click.option("--timeout", type=Bounded(*TIMEOUT_RANGE), default=30.0,
+                     show_default=True, help="Seconds to wait for Routee's answer to a "
+                                             "request (at most 3600)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command

@@ -25,3 +25,13 @@ RECORDING_FORMATS = ("WAV", "MP3")
 
 #: The statuses after which a call changes no more.
 FINAL_STATUSES = ("Completed", "Busy", "NoAnswer", "Failed", "Unsent", "Terminated")
+#: The statuses of a call on its way. `Unknown` is neither: Routee lists it
+#: as intermediate now and as final in an older copy, so it means "not
+#: known yet", and a follower gives up on it at its deadline.
+ACTIVE_STATUSES = ("Queued", "Initiated", "Ringing", "InProgress")
+UNKNOWN_STATUS = "Unknown"
+#: Who answered a leg (`answeredBy`).
+ANSWERED_BY = ("HUMAN", "MACHINE", "UNKNOWN")
+
+#: PUT /voice/conversation/{messageId}: each action, with the leg statuses it is accepted in.
+CONTROL_ACTIONS = {"hangup": ("InProgress",), "reject": ("Initiated", "Ringing")}

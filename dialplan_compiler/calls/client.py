@@ -3,6 +3,8 @@
     client = RouteeClient(load_credentials())
     placed = client.place_call(payload)          # POST /voice/conversation
     client.conversation(placed.tracking_id)      # GET /voice/conversation/{id}
+    client.tracking_page(placed.tracking_id)     # GET /voice/tracking/conversation/{id}
+    client.control_leg(message_id, "hangup")     # PUT /voice/conversation/{messageId}
 
 What it guarantees, and why:
 
@@ -54,6 +56,7 @@ API_URL = "https://connect.routee.net"
 AUTH_URL = "https://auth.routee.net"
 TOKEN_PATH = "/oauth/token"
 CONVERSATION_PATH = "/voice/conversation"
+TRACKING_CONVERSATION_PATH = "/voice/tracking/conversation"
 ID_VARIABLE = "ROUTEE_APPLICATION_ID"
 SECRET_VARIABLE = "ROUTEE_APPLICATION_SECRET"
 USER_AGENT = f"dialplan/{__version__}"
@@ -503,14 +506,38 @@ class RouteeClient:
     def conversation(self, tracking_id: str) -> dict[str, Any]:
         """GET /voice/conversation/{trackingId}."""
         url = f"{self.api_url}{CONVERSATION_PATH}/{quote(tracking_id, safe='')}"
+        return self._get_object(url, {}, "the conversation")
+
+    def tracking_page(self, tracking_id: str, page: int = 0,
+                      size: int | None = None) -> dict[str, Any]:
+        """GET /voice/tracking/conversation/{trackingId}: one page of the
+        call's legs (`calls/tracking.py` reads them all)."""
+        url = f"{self.api_url}{TRACKING_CONVERSATION_PATH}/{quote(tracking_id, safe='')}"
+        params = {"page": str(page)} if size is None else {"page": str(page), "size": str(size)}
+        return self._get_object(url, params, "the call's tracking")
+
+    def control_leg(self, message_id: str, action: str) -> dict[str, Any]:
+        """PUT /voice/conversation/{messageId} `{"action": action}`: "hangup"
+        (a leg InProgress) or "reject" (a leg Initiated or Ringing)."""
+        url = f"{self.api_url}{CONVERSATION_PATH}/{quote(message_id, safe='')}"
+        body = json.dumps({"action": action}).encode("utf-8")
         response = self._send(lambda token: self._http.build_request(
-            "GET", url, headers={"Authorization": f"Bearer {token}"}))
+            "PUT", url, content=body,
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"}))
+        return self._object_of(response, "the answer to the " + action)
+
+    def _get_object(self, url: str, params: dict[str, str], what: str) -> dict[str, Any]:
+        response = self._send(lambda token: self._http.build_request(
+            "GET", url, params=params, headers={"Authorization": f"Bearer {token}"}))
+        return self._object_of(response, what)
+
+    def _object_of(self, response: httpx.Response, what: str) -> dict[str, Any]:
         try:
             answer = self.redactor.value(response.json())
         except ValueError:
-            raise MaybeSent("Routee's answer about the conversation was not JSON") from None
+            raise MaybeSent(f"Routee's answer about {what} was not JSON") from None
         if not isinstance(answer, dict):
-            raise MaybeSent("Routee's answer about the conversation was not an object")
+            raise MaybeSent(f"Routee's answer about {what} was not an object")
         return answer
 
     def _send(self, build: Callable[[str], httpx.Request]) -> httpx.Response:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -24,21 +25,25 @@ from typing import Any, Callable
 from ..errors import DialplanError
 from .campaign import (Campaign, CampaignResult, GaveUp, Interrupted, Progress,
                        RecipientsError, RetryPolicy, Stopper, default_journal, format_request,
-                       prepare, script_digest, send_with_retries, summary, wait_for_final,
-                       write_report)
+                       prepare, script_digest, send_with_retries, summary, write_report)
 from .client import (API_URL, AUTH_URL, AuthError, ClientError, RateLimiter, RouteeClient,
                      Timeouts, TokenCache, load_credentials)
 from .journal import Journal, JournalError
 from .redact import Redactor
+from .tracking import Leg, call_deadline, follow_call, recipient_of
 
 
 class PlacingError(DialplanError):
     """The run ends without what was asked; str() says why. `setup`: the user
-    has to fix a setting (credentials, a file), rather than a finding."""
+    has to fix a setting (credentials, a file), rather than a finding.
+    `exit_code`: the run's own exit code, where it has one (how a followed
+    call ended, `tracking.OUTCOME_EXIT_CODES`)."""
 
-    def __init__(self, message: str, *, setup: bool = False) -> None:
+    def __init__(self, message: str, *, setup: bool = False,
+                 exit_code: int | None = None) -> None:
         super().__init__(message)
         self.setup = setup
+        self.exit_code = exit_code
 
 
 class ScriptRefused(DialplanError):
@@ -66,6 +71,8 @@ class CallOptions:
     cache_token: bool = False
     timeout: float = 30.0
     backoff: float = 1.0
+    #: With `wait`: seconds to follow the call (None: its own deadline, `call_deadline`).
+    wait_timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -247,18 +254,41 @@ def place_one(client: RouteeClient, payload: dict[str, Any], options: CallOption
     console.out(outcome.tracking_id or "")
     console.err(f"dialplan: call to {recipient} placed (trackingId {outcome.tracking_id})")
     if options.wait:
-        follow(client, outcome.tracking_id or "", outcome.status, stopper=stopper,
-               console=console)
+        follow(client, outcome.tracking_id or "", payload, options, stopper=stopper,
+               console=console, redact=redact)
 
 
-def follow(client: RouteeClient, tracking_id: str, status: str | None, *, stopper: Stopper,
-           console: Console) -> None:
-    """Print each status of a placed call until it ends; PlacingError unless Completed."""
-    if status:
-        console.err(f"status: {status}")
+#: What a call that did not end Completed went through, in words.
+ENDINGS = {"Busy": "the line was busy", "NoAnswer": "nobody answered",
+           "Failed": "the call could not be made", "Unsent": "the call was not sent",
+           "Terminated": "the call was hung up or rejected before its end"}
+
+
+def follow(client: RouteeClient, tracking_id: str, payload: dict[str, Any],
+           options: CallOptions, *, stopper: Stopper, console: Console,
+           redact: Redactor) -> None:
+    """Print each status of a placed call as its tracking shows it, the last
+    with who answered, the duration and the price; return if it ends
+    Completed, else PlacingError with the outcome's exit code (a deadline
+    passed: `TIMEOUT_EXIT_CODE`)."""
+    deadline = call_deadline(payload, timeout=options.wait_timeout)
+    recipient = recipient_of(payload)
+
+    def on_change(leg: Leg, previous: str | None, main: bool) -> None:
+        details = [] if main else [f"leg to {leg.to or '?'}", f"messageId {leg.message_id}"]
+        if leg.final and leg.summary():
+            details.append(leg.summary())
+        console.err(redact(f"status: {leg.status}" +
+                           (f" ({', '.join(details)})" if details else "")))
+
+    def on_problem(reason: str, delay: float) -> None:
+        console.err(redact(f"dialplan: cannot read the call's progress ({reason}); looking "
+                           f"again in {delay:.1f} s"))
+
     try:
-        final = wait_for_final(client, tracking_id, wait=stopper.wait,
-                               on_status=lambda s: console.err(f"status: {s}"), last=status)
+        followed = follow_call(client, tracking_id, deadline=time.monotonic() + deadline.seconds,
+                               wait=stopper.wait, on_change=on_change,
+                               on_problem=on_problem, recipient=recipient)
     except Interrupted:
         raise PlacingError(f"stopped waiting; the call goes on (trackingId {tracking_id})") \
             from None
@@ -266,8 +296,16 @@ def follow(client: RouteeClient, tracking_id: str, status: str | None, *, stoppe
         raise PlacingError(error.developer_message, setup=True) from None
     except ClientError as error:
         raise PlacingError(f"cannot follow the call: {error}") from None
-    if final != "Completed":
-        raise PlacingError(f"the call ended {final}")
+    if followed.timed_out:
+        seen = f"still {followed.status}" if followed.status else "not shown by Routee yet"
+        raise PlacingError(
+            f"stopped waiting after {deadline.seconds:g} s ({deadline.explain()}): the call is "
+            f"{seen} and goes on; `dialplan status {tracking_id}` shows it, `dialplan hangup "
+            f"{tracking_id}` ends it", exit_code=followed.exit_code)
+    if followed.status != "Completed":
+        raise PlacingError(f"the call ended {followed.status}: "
+                           f"{ENDINGS.get(followed.status or '', 'it did not complete')}",
+                           exit_code=followed.exit_code)
 
 
 def run_campaign(client: RouteeClient, prepared: Prepared, name: str, options: CallOptions, *,

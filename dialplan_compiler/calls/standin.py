@@ -79,9 +79,8 @@ call it accepted, to prove that no phone was called twice).
         ... dialplan call --api-url {routee.url} --auth-url {routee.url} ...
         assert routee.duplicates() == {}
 
-`legacy_status=True` also puts the current status (a name) on the answers
-of POST and GET /voice/conversation, as earlier versions of the stand-in did
-(Routee documents no such field); it is off by default.
+`tracking_faults` scripts the answers to the tracking GETs, one entry per
+request ("429" with Retry-After, "500", "ok"), to try a follower's manners.
 
 Run `python -m dialplan_compiler.calls.standin --help` for the command line.
 """
@@ -114,12 +113,12 @@ TOKEN_PATH = "/oauth/token"
 CONVERSATION_PATH = "/voice/conversation"
 TRACKING_PATH = "/voice/tracking"
 TRACKING_CONVERSATION_PATH = "/voice/tracking/conversation"
-ACTIVE_STATUSES = ("Queued", "Initiated", "Ringing", "InProgress")
+ACTIVE_STATUSES = routee.ACTIVE_STATUSES
 FINAL_STATUSES = routee.FINAL_STATUSES
 #: Outcomes in which the call is answered (and its plan runs).
 ANSWERED = ("Completed", "Terminated")
 OUTCOMES = ("Completed", "Busy", "NoAnswer", "Failed", "Unsent", "Terminated")
-ANSWERED_BY = ("HUMAN", "MACHINE", "UNKNOWN")
+ANSWERED_BY = routee.ANSWERED_BY
 DEFAULT_PAGE_SIZE = 20
 
 #: What a call goes through when it is answered and ends normally: each
@@ -339,7 +338,6 @@ class AcceptedCall:
     collected_tones: str = ""
     duration_billed: int = 0          # seconds, once answered and ended
     finished_after: float | None = None   # elapsed seconds when the plan ended
-    legacy_status: bool = False
 
     def __post_init__(self) -> None:
         if not self.legs:
@@ -395,7 +393,7 @@ class AcceptedCall:
         created = datetime.fromisoformat(self.created_at)
         return _iso(created + timedelta(seconds=elapsed))
 
-    def answer(self, now: float | None = None) -> dict[str, Any]:
+    def answer(self) -> dict[str, Any]:
         """The conversation as created (POST and GET /voice/conversation)."""
         answer = {"trackingId": self.tracking_id, "direction": "Outbound",
                   "from": self.body.get("from"), "to": self.body.get("to"),
@@ -404,8 +402,6 @@ class AcceptedCall:
                     "machineDetection"):
             if key in self.body:
                 answer[key] = self.body[key]
-        if self.legacy_status:
-            answer["status"] = self.status(now)
         return answer
 
 
@@ -439,7 +435,8 @@ class Standin:
                  machines: Iterable[str] = (),
                  price_per_minute: float = 0.05, charge_interval: int = 60,
                  default_duration: int = 30, country: str | None = None,
-                 loopback_only: bool = True, legacy_status: bool = False) -> None:
+                 loopback_only: bool = True, page_size: int = DEFAULT_PAGE_SIZE,
+                 tracking_faults: Iterable[str] = ()) -> None:
         """`credentials` maps application ids to secrets (None: any is
         accepted). Tokens stop working `token_lifetime` seconds after they
         are issued or after `token_max_uses` API requests, whichever comes
@@ -458,7 +455,9 @@ class Standin:
         seconds; an answered call lasts `default_duration` seconds unless its
         outcome says otherwise. `country` (ISO code) is put on legs (None:
         guessed from the number). `loopback_only` calls back and fetches only
-        loopback URLs. `legacy_status` puts the status on the conversation."""
+        loopback URLs. `page_size` is the tracking pages' default size.
+        `tracking_faults` answers the GETs of tracking pages and legs, in
+        order: "429" (with Retry-After), "500" or "ok"; then all are ok."""
         if host not in ("127.0.0.1", "::1", "localhost"):
             raise ValueError("the stand-in listens on loopback only")
         if speed <= 0:
@@ -485,7 +484,13 @@ class Standin:
         self.default_duration = default_duration
         self.country = country
         self.loopback_only = loopback_only
-        self.legacy_status = legacy_status
+        if page_size < 1:
+            raise ValueError("page_size is at least 1")
+        self.page_size = page_size
+        self.tracking_faults = list(tracking_faults)
+        for name in self.tracking_faults:
+            if name not in (OK, ERROR_500, THROTTLE_429):
+                raise ValueError(f"unknown tracking fault {name!r}; they are ok, 500, 429")
         self.lock = threading.RLock()
         self.tokens: dict[str, Token] = {}
         self.calls: dict[str, AcceptedCall] = {}  # by trackingId, in the order accepted
@@ -611,7 +616,7 @@ class Standin:
     def _control(self, message_id: str, payload: Any) -> tuple[int, dict[str, Any]]:
         """PUT /voice/conversation/{messageId}: hang up or reject a leg."""
         action = payload.get("action") if isinstance(payload, dict) else None
-        if action not in ("hangup", "reject"):
+        if action not in routee.CONTROL_ACTIONS:
             return _error("action", "Validation Error",
                           {"action": "must be hangup or reject"})
         found = self._find_leg(message_id)
@@ -621,7 +626,7 @@ class Standin:
         with self.lock:
             now = time.monotonic()
             status = call.history(now, leg)[-1][0] if call.history(now, leg) else None
-            allowed = ("InProgress",) if action == "hangup" else ("Initiated", "Ringing")
+            allowed = routee.CONTROL_ACTIONS[action]
             if status not in allowed:
                 return _error("not-active", f"Conversation {message_id} not found or not "
                               f"active", {"status": f"{status}: {action} needs "
@@ -689,7 +694,7 @@ class Standin:
                         accepted_at=time.monotonic(),
                         created_at=_iso(datetime.now(timezone.utc)),
                         timeline=timeline_for(self.progress, outcome.status),
-                        outcome=outcome, attempt=attempt, legacy_status=self.legacy_status)
+                        outcome=outcome, attempt=attempt)
             if outcome.answered:
                 call.duration_billed = self.default_duration if outcome.duration is None \
                     else outcome.duration
@@ -1006,6 +1011,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._log(status, tracking_id)
         self._send_json(status, answer, headers)
 
+    def _answered_fault(self, fault: str | None) -> bool:
+        """Answer a 500 or a 429 (with Retry-After) if `fault` is one."""
+        if fault == ERROR_500:
+            self._answer(*_error("internal", "Internal server error"))
+        elif fault == THROTTLE_429:
+            self._answer(*_error("throttled", "Too many requests"),
+                         {"Retry-After": str(self.server.standin.faults.retry_after)})
+        else:
+            return False
+        return True
+
     def _authorized(self) -> bool:
         if self.server.standin._authorize(self.headers.get("Authorization")):
             return True
@@ -1029,17 +1045,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._recipient = _recipient_of(body)
         if not self._authorized():
             return
-        if standin._over_rate(self._arrived):
-            self._answer(*_error("throttled", "Too many requests"),
-                         {"Retry-After": str(standin.faults.retry_after)})
-            return
-        fault = self._fault
-        if fault == ERROR_500:
-            self._answer(*_error("internal", "Internal server error"))
-            return
-        if fault == THROTTLE_429:
-            self._answer(*_error("throttled", "Too many requests"),
-                         {"Retry-After": str(standin.faults.retry_after)})
+        fault = THROTTLE_429 if standin._over_rate(self._arrived) else self._fault
+        if self._answered_fault(fault):
             return
         try:
             payload = json.loads(body)
@@ -1094,6 +1101,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if not self._authorized():
             return
+        if prefix != CONVERSATION_PATH + "/":
+            with standin.lock:
+                fault = standin.tracking_faults.pop(0) if standin.tracking_faults else OK
+            if self._answered_fault(fault):
+                return
         route(standin, rest, parse_qs(query))
 
     def _conversation(self, standin: Standin, tracking_id: str, query: dict) -> None:
@@ -1112,7 +1124,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             page = int(query.get("page", ["0"])[-1])
-            size = int(query.get("size", [str(DEFAULT_PAGE_SIZE)])[-1])
+            size = int(query.get("size", [str(standin.page_size)])[-1])
             if page < 0 or size < 1:
                 raise ValueError
         except ValueError:
@@ -1195,8 +1207,8 @@ def build_parser() -> "argparse.ArgumentParser":
              "keys of the outcome (loopback URLs only, e.g. a `dialplan serve`)")
     add("--machine", metavar="RECIPIENT", action="append", default=[],
         help="RECIPIENT is answered by a machine (repeatable)")
-    add("--legacy-status", action="store_true",
-        help="also put the status on POST/GET /voice/conversation (not Routee's shape)")
+    add("--page-size", type=int, default=DEFAULT_PAGE_SIZE, metavar="N",
+        help="legs per tracking page, unless the request asks (default: %(default)s)")
     return parser
 
 
@@ -1228,7 +1240,7 @@ def standin_from_args(args: Any) -> Standin:
                    faults=faults, token_lifetime=args.token_ttl,
                    announced_expires_in=args.token_expires_in,
                    token_max_uses=args.token_max_uses, execute=args.execute,
-                   machines=args.machine, legacy_status=args.legacy_status)
+                   machines=args.machine, page_size=args.page_size)
 
 
 def main(argv: list[str] | None = None) -> None:

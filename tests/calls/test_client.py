@@ -282,22 +282,6 @@ def test_dry_run_needs_no_credentials(script, monkeypatch, tmp_path):
     assert result.stdout.startswith("POST https://connect.routee.net/voice/conversation")
 
 
-@pytest.mark.parametrize("outcome,code", [("Completed", 0), ("Busy", 1)])
-def test_wait_follows_the_call_to_its_end(standin, routee_env, script, outcome, code):
-    server = standin(progress=(("Queued", 0.0), ("Ringing", 0.05), ("InProgress", 0.1),
-                               ("Completed", 0.15)),
-                     outcomes={"+306911111111": outcome},
-                     legacy_status=True)  # --wait reads the status of the conversation
-    result = run("call", script, "--to", "+306911111111", "--var", "name=M", "--wait",
-                 *urls(server))
-    assert result.exit_code == code, result.output
-    assert f"status: {outcome}" in result.stderr
-    assert "status: Queued" in result.stderr
-    assert any(r.method == "GET" for r in server.requests)
-    if code:
-        assert f"the call ended {outcome}" in result.stderr
-
-
 def test_a_script_with_errors_is_refused_before_anything_is_sent(standin, routee_env, tmp_path):
     server = standin()
     script = write_script(tmp_path / "bad.call", f'from {SENDER}\nsay "Hi" in en-gb\n')
@@ -381,8 +365,7 @@ def test_bad_usage_is_exit_2_without_a_traceback(routee_env, script, tmp_path, m
 
 
 def test_the_secret_is_in_no_output_or_file(standin, routee_env, script, tmp_path):
-    server = standin(token_max_uses=1, faults=Faults(script=["500", "drop-after-read"]),
-                     legacy_status=True)  # --wait reads the status of the conversation
+    server = standin(token_max_uses=1, faults=Faults(script=["500", "drop-after-read"]))
     outputs = []
     for extra in (["--wait"], [], ["--dry-run"]):
         result = run("call", script, "--to", "+306911111111", "--var", "name=M", "--backoff",

@@ -463,10 +463,25 @@ def test_tokens_expire_after_their_time(standin):
                       headers=bearer(server)).status_code == 200   # a new token works
 
 
-def test_legacy_status_is_off_unless_asked(standin):
-    server = standin(legacy_status=True)
+def test_tracking_faults_and_the_default_page_size(standin):
+    server = standin(progress=FAST, page_size=1, tracking_faults=["429", "500"],
+                     faults=Faults(retry_after=3))
     headers = bearer(server)
-    assert place(server, headers)["status"] == "Queued"
+    dial = {"type": "DIAL", "from": SENDER, "to": {"phone": "+306922222222"}}
+    tracking_id = place(server, headers, dialPlan={"verbs": [dial]})["trackingId"]
+    url = f"{server.url}/voice/tracking/conversation/{tracking_id}"
+    throttled = httpx.get(url, headers=headers)
+    assert throttled.status_code == 429 and throttled.headers["Retry-After"] == "3"
+    assert throttled.json()["code"] == "429013001"
+    assert httpx.get(url, headers=headers).status_code == 500
+    follow(server, headers, tracking_id)
+    first = legs(server, headers, tracking_id)
+    assert (first["size"], first["totalPages"], first["last"]) == (1, 2, False)
+    assert legs(server, headers, tracking_id, page=1)["last"] is True
+    assert httpx.post(server.url + "/voice/conversation", json=BODY,
+                      headers=headers).status_code == 200      # POSTs are not scripted here
+    with pytest.raises(ValueError, match="unknown tracking fault"):
+        Standin(tracking_faults=["drop-after-read"])
 
 
 def test_outcome_options_and_files(tmp_path):

@@ -38,7 +38,7 @@ def log_lines(path: Path) -> list[dict]:
 def test_a_booking_goes_through_every_layer(tmp_path, routee_env, standin, monkeypatch):
     log = tmp_path / "serve.log"
     with _serving_clinic(tmp_path, log) as (base, served):
-        server = standin(execute=True, callers={PERSON: ["1", "1234#"]}, legacy_status=True)
+        server = standin(execute=True, callers={PERSON: ["1", "1234#"]})
         call(served, server, monkeypatch)
         assert server.wait_for_calls()
         [placed] = server.calls.values()
@@ -64,7 +64,7 @@ def test_a_booking_goes_through_every_layer(tmp_path, routee_env, standin, monke
 def test_wrong_keys_use_up_the_tries(tmp_path, routee_env, standin, monkeypatch):
     log = tmp_path / "serve.log"
     with _serving_clinic(tmp_path, log) as (base, served):
-        server = standin(execute=True, callers={PERSON: ["5", "5", "5"]}, legacy_status=True)
+        server = standin(execute=True, callers={PERSON: ["5", "5", "5"]})
         call(served, server, monkeypatch)
         assert server.wait_for_calls()
         [placed] = server.calls.values()
@@ -81,7 +81,7 @@ def test_a_machine_gets_the_machine_plan_and_status_is_logged(tmp_path, routee_e
     log = tmp_path / "serve.log"
     script = ROOT / "examples" / "ivr" / "reminder-machine.call"
     with _serving_script(script, tmp_path, log) as (base, served):
-        server = standin(execute=True, machines={PERSON}, legacy_status=True)
+        server = standin(execute=True, machines={PERSON})
         call(served, server, monkeypatch)
         assert server.wait_for_calls()
         [placed] = server.calls.values()
