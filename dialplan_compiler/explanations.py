@@ -790,9 +790,9 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
     "DP324": _x(
         """A say in a menu's question that takes longer to say than the menu
         then waits for an answer. The time is the text's length at the
-        language's speaking rate (the table dialplan simulate --timing uses,
-        measured with espeak-ng; Routee's voice paces differently, so this
-        is a heuristic). A caller who listens to the end has less time to
+        language's speaking rate (the table the timings of simulated paths
+        use, measured with espeak-ng; Routee's voice paces differently, so
+        this is a heuristic). A caller who listens to the end has less time to
         answer than the question took, and forgets the first options while
         the rest are read out. Shorten the question, split the menu in two,
         or give it a longer wait.""",

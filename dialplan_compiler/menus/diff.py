@@ -474,6 +474,9 @@ def text_lines(result: DiffResult) -> Iterable[str]:
     """The diff for people: per file, each changed path with its transcript,
     `-` before a line only the old version says, `+` before one only the new
     says, and the durations."""
+    if not result.files:
+        yield "no .call file changed"
+        return
     for file in result.files:
         names = file.old_name if file.old_name == file.new_name else \
             f"{file.old_name or '(none)'} → {file.new_name or '(none)'}"
@@ -497,7 +500,7 @@ def text_lines(result: DiffResult) -> Iterable[str]:
                        f"{duration_text(change.new_duration)}")
             else:
                 yield f"  duration: {duration_text(change.new_duration)} (unchanged)"
-    if len(result.files) > 1 or not result.files:
+    if len(result.files) > 1:
         changed = sum(not f.identical for f in result.files)
         yield ""
         yield f"{changed} of {len(result.files)} files behave differently"

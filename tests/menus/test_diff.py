@@ -276,6 +276,12 @@ def test_git_with_only_layout_changes_exits_0(repo, monkeypatch):
     assert result.output == "calls/same.call: the caller hears the same on all 7 paths\n"
 
 
+def test_git_with_nothing_changed_says_so(repo, monkeypatch):
+    monkeypatch.chdir(repo)
+    result = diff("--git", "HEAD")
+    assert (result.exit_code, result.output) == (0, "no .call file changed\n")
+
+
 def test_git_against_an_earlier_commit(repo):
     _, new = case("text-change")
     (repo / "calls" / "confirm.call").write_text(new, encoding="utf-8")
