@@ -621,6 +621,8 @@ def diff_command(paths: tuple[str, ...], git_ref: str | None, output_format: str
         raise click.UsageError("give OLD NEW, or --git REF, not both")
     if git_ref is None and len(paths) != 2:
         raise click.UsageError("expected two files, OLD and NEW (or --git REF)")
+    if paths == ("-", "-"):
+        raise click.UsageError("only one of OLD and NEW can be standard input (-)")
     values = parse_vars(variables)
     try:
         result = guarded("diffing", " ".join(paths) or git_ref, lambda: (

@@ -274,7 +274,7 @@ def _compare(old: _Version | None, new: _Version | None) -> FileDiff:
     changes = []
     for presses, machine in keys:
         before, after = _hear(old, presses, machine), _hear(new, presses, machine)
-        change = _path_change(presses, machine, before, after, new)
+        change = _path_change(presses, machine, before, after, new or old)
         if change is not None:
             changes.append(change)
     return FileDiff(old.name if old else None, new.name if new else None, tuple(changes),
@@ -282,7 +282,9 @@ def _compare(old: _Version | None, new: _Version | None) -> FileDiff:
 
 
 def _path_change(presses, machine, before: _Heard | None, after: _Heard | None,
-                 new: _Version | None) -> PathChange | None:
+                 new: _Version) -> PathChange | None:
+    """The change on one path, placed in `new` (the old version, for a file
+    that the new one does not have: its first line)."""
     had = before is not None and before.exists
     has = after is not None and after.exists
     if not had and not has:
@@ -296,12 +298,12 @@ def _path_change(presses, machine, before: _Heard | None, after: _Heard | None,
     new_duration = after.duration if has else None
     if had and has and old_lines == new_lines and old_duration == new_duration:
         return None
-    start = new.start if new is not None else Span("", 1, 1, 1, 1)
+    start = new.start
     lines = tuple(_line_changes(old_lines, new_lines, new_spans, start))
     if lines:
         span = lines[0].span
     elif had and has:
-        span = _first_difference(before, after) or (new.limit_span if new else None) or start
+        span = _first_difference(before, after) or new.limit_span or start
     else:
         span = start
     status = CHANGED if had and has else ADDED if has else REMOVED

@@ -204,11 +204,19 @@ def test_a_missing_file_exits_2(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("args", [["one.call"], ["a.call", "b.call", "c.call"],
-                                  ["a.call", "b.call", "--git", "HEAD"]])
+                                  ["a.call", "b.call", "--git", "HEAD"], ["-", "-"]])
 def test_wrong_arguments_are_a_usage_error(args, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = diff(*args)
     assert result.exit_code == 2, result.output
+
+
+def test_one_version_can_come_from_standard_input(monkeypatch):
+    monkeypatch.chdir(GOLDEN / "text-change")
+    old, _ = case("text-change")
+    result = CliRunner().invoke(main, ["diff", "-", "new.call"], input=old)
+    assert result.exit_code == 1
+    assert result.output.startswith("<stdin> → new.call: 7 of 7 paths differ")
 
 
 def test_scripts_without_menus_are_diffed_too():
@@ -261,7 +269,9 @@ def test_git_compares_each_changed_call_file_with_its_version_at_ref(repo, monke
                           ("calls/same.call", "calls/same.call")}
     assert files[("calls/same.call", "calls/same.call")]["identical"] is True
     assert {p["status"] for p in files[(None, "calls/fresh.call")]["paths"]} == {"added"}
-    assert {p["status"] for p in files[("calls/gone.call", None)]["paths"]} == {"removed"}
+    gone = files[("calls/gone.call", None)]["paths"]
+    assert {p["status"] for p in gone} == {"removed"}
+    assert {(p["file"], p["line"]) for p in gone} == {("calls/gone.call", 1)}
     confirm = files[("calls/confirm.call", "calls/confirm.call")]
     assert any(line["new"] == "caller hears (en-GB, female): Thank you. See you on Monday "
                               "at ten." and line["line"] == 5
