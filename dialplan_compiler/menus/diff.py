@@ -485,7 +485,9 @@ def text_lines(result: DiffResult) -> Iterable[str]:
         if file.identical:
             yield f"{names}: the caller hears the same on all {file.compared} paths"
             continue
-        yield f"{names}: {len(file.paths)} of {file.compared} paths differ"
+        kinds = ", ".join(f"{n} {kind}" for kind in (CHANGED, ADDED, REMOVED)
+                          if (n := sum(p.status == kind for p in file.paths)))
+        yield f"{names}: {len(file.paths)} of {file.compared} paths differ ({kinds})"
         for change in file.paths:
             yield ""
             yield f"{change.status} path {change.label}  ({change.span.file}:{change.span.line})"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import subprocess
 from pathlib import Path
 
@@ -360,11 +361,55 @@ SIMULATED = [p for p in sorted(EXAMPLES.glob("**/*.call")) if p.stem != "hosted-
 
 
 @pytest.mark.parametrize("example", SIMULATED, ids=lambda p: p.stem)
-def test_every_example_is_identical_to_itself(example):
+def test_every_example_is_identical_to_itself_and_to_its_formatted_self(example):
     from test_examples import VARIABLES
 
     text = example.read_text(encoding="utf-8")
-    result = diff_sources(text, example.name, text, example.name,
-                          variables=VARIABLES.get(example.stem))
+    variables = VARIABLES.get(example.stem)
+    result = diff_sources(text, example.name, text, example.name, variables=variables)
     assert result.identical
     assert result.compared >= 1
+    formatted = format_source(text, example.name).text
+    assert diff_sources(text, example.name, formatted, example.name,
+                        variables=variables).identical
+
+
+# --- the documentation ---------------------------------------------------------------------
+
+def console_blocks(text: str) -> list[list[tuple[str, str]]]:
+    """Each ```console block of a page as (command, expected output) pairs."""
+    blocks = []
+    for block in text.split("```console\n")[1:]:
+        pairs: list[tuple[str, str]] = []
+        for line in block.split("\n```", 1)[0].splitlines():
+            if line.startswith("$ "):
+                pairs.append((line[2:], ""))
+            elif pairs:
+                pairs[-1] = (pairs[-1][0], pairs[-1][1] + line + "\n")
+        blocks.append(pairs)
+    return blocks
+
+
+def test_reviewing_md_shows_what_the_commands_print():
+    """Every console block of docs/reviewing.md, run as written from the
+    root of the clone (a `cd` carries over within the page)."""
+    root = GOLDEN.parents[2]
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+           "NO_COLOR": "1"}
+    env.pop("GITHUB_ACTIONS", None)
+    cwd, last = root, 0
+    blocks = console_blocks((root / "docs" / "reviewing.md").read_text(encoding="utf-8"))
+    assert len(blocks) >= 3
+    for pairs in blocks:
+        for command, expected in pairs:
+            if command.startswith("cd "):
+                cwd = (cwd / command[3:]).resolve()
+                continue
+            if command == "echo $?":
+                assert f"{last}\n" == expected, command
+                continue
+            done = subprocess.run(command, shell=True, cwd=cwd, env=env, capture_output=True,
+                                  text=True)
+            last = done.returncode
+            assert done.stdout == expected, command
