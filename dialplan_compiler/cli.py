@@ -633,8 +633,7 @@ def diff_command(paths: tuple[str, ...], git_ref: str | None, output_format: str
             raise FileProblem(str(error)) from None
         show_script_errors(error.reports)
         sys.exit(EXIT_USAGE)
-    chosen = output_format or ("github" if default_format() == "github" else "text")
-    click.echo(render(result, chosen, __version__), nl=False)
+    click.echo(render(result, output_format or default_format(), __version__), nl=False)
     if not result.identical:
         sys.exit(EXIT_FINDINGS)
 

@@ -35,7 +35,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from ..errors import DialplanError
 from ..nodes import Span
-from .simulate import Flow, Run, SimulationError, every_path, load, run_flags, simulate
+from .simulate import Flow, Run, SimulationError, every_path, load, simulate
 from .timing import time_path
 
 #: The version of the `--format json` document of `dialplan diff`: fields
