@@ -597,7 +597,8 @@ def graph_command(path: str, output_format: str, output: str | None,
 
 
 @main.command(name="diff")
-@click.argument("paths", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("paths", nargs=-1, metavar="[OLD NEW]",
+                type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--git", "git_ref", metavar="REF",
               help="Compare each .call file changed since git revision REF with its "
                    "version there (instead of OLD NEW).")
