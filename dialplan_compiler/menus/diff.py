@@ -44,6 +44,8 @@ DIFF_FORMAT_VERSION = 1
 #: The kinds of change, as `--format json`, `sarif` and `github` name them.
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 SUFFIX = ".call"
+#: The text output shows this many added (and removed) paths of a file whole.
+SHOWN_IN_FULL = 3
 
 
 class DiffError(DialplanError):
@@ -488,7 +490,13 @@ def text_lines(result: DiffResult) -> Iterable[str]:
         kinds = ", ".join(f"{n} {kind}" for kind in (CHANGED, ADDED, REMOVED)
                           if (n := sum(p.status == kind for p in file.paths)))
         yield f"{names}: {len(file.paths)} of {file.compared} paths differ ({kinds})"
-        for change in file.paths:
+        # A menu removed or added takes every path through it along: the
+        # first few are shown whole, the rest named.
+        whole = [p for p in file.paths if p.status == CHANGED]
+        for kind in (ADDED, REMOVED):
+            whole += [p for p in file.paths if p.status == kind][:SHOWN_IN_FULL]
+        named = [p for p in file.paths if p not in whole]
+        for change in sorted(whole, key=file.paths.index):
             yield ""
             yield f"{change.status} path {change.label}  ({change.span.file}:{change.span.line})"
             matcher = difflib.SequenceMatcher(a=list(change.old), b=list(change.new),
@@ -504,6 +512,13 @@ def text_lines(result: DiffResult) -> Iterable[str]:
                        f"{duration_text(change.new_duration)}")
             else:
                 yield f"  duration: {duration_text(change.new_duration)} (unchanged)"
+        for kind in (ADDED, REMOVED):
+            rest = [p.label for p in named if p.status == kind]
+            if rest:
+                yield ""
+                yield f"{len(rest)} more {kind} path{'s' * (len(rest) != 1)} " \
+                      "(--format json lists each in full):"
+                yield from (f"  {label}" for label in rest)
     if len(result.files) > 1:
         changed = sum(not f.identical for f in result.files)
         yield ""
