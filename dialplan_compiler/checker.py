@@ -44,6 +44,8 @@ class Overrides:
     sender: Statement | None = None
     #: A sender from the configuration, used when the script has no `from`.
     default_sender: Statement | None = None
+    #: DP323's limit from the configuration (None: menucheck's default).
+    max_presses_to_dial: int | None = None
 
 
 def override_statement(name: str, value: str, origin: str) -> Statement:
@@ -151,7 +153,8 @@ class Checker:
             from .menucheck import MenuChecker
 
             if self.menus is None:
-                self.menus = MenuChecker(self)
+                self.menus = MenuChecker(
+                    self, max_presses_to_dial=self.overrides.max_presses_to_dial)
             if self.menus.handle(statement):
                 return
         self._plain_statement(statement)

@@ -664,6 +664,49 @@ def graph_command(path: str, output_format: str, output: str | None,
                     output)
 
 
+@main.command(name="diff")
+@click.argument("paths", nargs=-1, metavar="[OLD NEW]",
+                type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--git", "git_ref", metavar="REF",
+              help="Compare each .call file changed since git revision REF with its "
+                   "version there (instead of OLD NEW).")
+@click.option("--format", "output_format",
+              type=click.Choice(("text", "json", "sarif", "github")), default=None,
+              help="Output format (default: text; github under GitHub Actions).")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
+              help="Fill {NAME} placeholders in both versions (repeatable).")
+def diff_command(paths: tuple[str, ...], git_ref: str | None, output_format: str | None,
+                 variables: tuple[str, ...]) -> None:
+    """Show what a change does to callers: dialplan diff OLD NEW, or --git REF.
+
+    Every path of either version is simulated on both; each path whose
+    caller hears other lines, or waits another time, is listed. Exits 0 when
+    the behaviour is the same (a change of layout or comments only), 1 when
+    it differs, 2 when a version cannot be read or does not compile.
+    """
+    from .menus.diff import DiffError, diff_files, diff_git, render
+
+    if git_ref is not None and paths:
+        raise click.UsageError("give OLD NEW, or --git REF, not both")
+    if git_ref is None and len(paths) != 2:
+        raise click.UsageError("expected two files, OLD and NEW (or --git REF)")
+    if paths == ("-", "-"):
+        raise click.UsageError("only one of OLD and NEW can be standard input (-)")
+    values = parse_vars(variables)
+    try:
+        result = guarded("diffing", " ".join(paths) or git_ref, lambda: (
+            diff_git(git_ref, variables=values) if git_ref is not None
+            else diff_files(paths[0], paths[1], variables=values)))
+    except DiffError as error:
+        if not error.reports:
+            raise FileProblem(str(error)) from None
+        show_script_errors(error.reports)
+        sys.exit(EXIT_USAGE)
+    click.echo(render(result, output_format or default_format(), __version__), nl=False)
+    if not result.identical:
+        sys.exit(EXIT_FINDINGS)
+
+
 # --- editor support ------------------------------------------------------------------------
 
 @main.command(name="lsp")

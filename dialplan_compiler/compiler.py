@@ -62,7 +62,8 @@ def check_source(source: str | bytes, filename: str = "<string>", *,
     is the would-be payload, with `{placeholders}` as written."""
     config = config or Config()
     return _run(source, filename, variables=None, config=config,
-                overrides=Overrides(default_sender=_default_sender(config)))
+                overrides=Overrides(default_sender=_default_sender(config),
+                                    max_presses_to_dial=config.max_presses_to_dial))
 
 
 def compile_source(source: str | bytes, filename: str = "<string>", *,
@@ -112,7 +113,8 @@ def compile_bundle(source: str | bytes, filename: str = "<string>", *,
     overrides = Overrides(
         to=override_statement("to", to, "--to") if to is not None else None,
         sender=override_statement("from", sender, "--from") if sender is not None else None,
-        default_sender=_default_sender(config))
+        default_sender=_default_sender(config),
+        max_presses_to_dial=config.max_presses_to_dial)
     if isinstance(signing_secret, str):
         signing_secret = signing_secret.encode("utf-8")
     out: list = []

@@ -10,6 +10,7 @@ wins; `.dialplan.toml` before `pyproject.toml` in the same directory.
     warnings-as-errors = false
     from = "+302101234567"          # sender for scripts that have no `from`
     max-errors = 50                 # diagnostics shown per file in text output
+    max-presses-to-dial = 3         # DP323: menus answered before a `dial`
 
 `select` and `ignore` apply to warnings only: an error means Routee would
 reject the call, and no setting makes that go away. Unknown keys, values of
@@ -43,6 +44,8 @@ class Config:
     default_sender: str | None = None
     max_errors: int = 50
     path: Path | None = None
+    #: DP323's limit; None: the checker's default (menucheck.MAX_PRESSES_TO_DIAL).
+    max_presses_to_dial: int | None = None
 
     def keeps(self, diagnostic: Diagnostic) -> bool:
         """Whether a diagnostic is reported under this configuration."""
@@ -61,7 +64,7 @@ class ConfigError(DialplanError):
 
 
 _KEYS = {"select": list, "ignore": list, "warnings-as-errors": bool, "from": str,
-         "max-errors": int}
+         "max-errors": int, "max-presses-to-dial": int}
 
 
 _TYPE_NAMES = {list: "a list of rule codes", bool: "true or false", str: "a string",
@@ -141,13 +144,14 @@ def load_config(path: Path | None) -> Config:
                                  help="run `dialplan rules` for the codes, e.g. DP304 or DP3")
             value = tuple(value)
         values[key] = value
-    if values.get("max-errors", 1) < 1:
-        line, column = _locate(text, "max-errors", section)
-        raise _error(path, text, line, column, "'max-errors' must be at least 1")
+    for key in ("max-errors", "max-presses-to-dial"):
+        if values.get(key, 1) < 1:
+            line, column = _locate(text, key, section)
+            raise _error(path, text, line, column, f"'{key}' must be at least 1")
     return Config(select=values.get("select", ("DP",)), ignore=values.get("ignore", ()),
                   warnings_as_errors=values.get("warnings-as-errors", False),
                   default_sender=values.get("from"), max_errors=values.get("max-errors", 50),
-                  path=path)
+                  path=path, max_presses_to_dial=values.get("max-presses-to-dial"))
 
 
 def _deepest(text: str, limit: int = 100) -> tuple[int, int]:

@@ -89,6 +89,9 @@ _JSON_PLAN = "\n".join(
 
 # DP012: menus in branches of menus, one level more than blocks may nest.
 _VIA = 'menu via "https://ivr.example.com/routee"'
+# The end of a menu that leaves no caller in silence (DP320, DP321, DP322).
+_ENDS = ('  otherwise { say "Sorry, that is not an option." again }\n'
+         '  timeout { say "We did not hear from you. Goodbye." }\n}\n')
 _DEEP_MENUS = ("voice en-GB\n"
                f"# {MAX_NESTING // 2 + 1} menus, each in a branch of the one before\n"
                + f"{_VIA} {{ on 1 {{\n" * (MAX_NESTING // 2 + 1)
@@ -103,13 +106,14 @@ _TWO_MENUS = ("voice en-GB\n"
               "      on 1 {\n"
               '        handoff "https://ivr.example.com/appointments"\n'
               "      }\n"
-              "    }\n"
-              "  }\n"
-              "}\n")
+              + textwrap.indent(_ENDS, "    ")
+              + "  }\n"
+              + _ENDS)
 
 # The start of a menu, shared by the examples of the menu rules.
 _MENU = ('voice en-GB\nmenu via "https://ivr.example.com/routee" {\n'
          '  say "For sales press 1. For support press 2."\n')
+
 
 EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
     # --- DP0xx: reading and parsing ----------------------------------------------
@@ -349,7 +353,7 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         it cannot ask anything; again needs a menu to ask again. Move the
         statement where the message says.""",
         'voice en-GB\nsay "For sales press 1."\nagain\n',
-        _MENU + '  on 1 { say "Sales." }\n  on 9 { again }\n}\n'),
+        _MENU + '  on 1 { say "Sales." }\n  on 9 { again }\n' + _ENDS),
     "DP201": _x(
         """A call setting (from, to, ring, limit, notify, machine, plan)
         appears twice. Each setting is one field of the request body of
@@ -529,7 +533,7 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         dialplan's menus. Merge the blocks, or give one of them other
         keys.""",
         _MENU + '  on 1 { say "Sales." }\n  on 1 { say "Support." }\n}\n',
-        _MENU + '  on 1 { say "Sales." }\n  on 2 { say "Support." }\n}\n'),
+        _MENU + '  on 1 { say "Sales." }\n  on 2 { say "Support." }\n' + _ENDS),
     "DP222": _x(
         """A choice with more keys than the menu's max N digits (or than
         30, Routee's default maxDigits for COLLECT, which is documented).
@@ -541,7 +545,7 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         '  on any 4 digits { say "Thank you." }\n}\n',
         'voice en-GB\nmenu via "https://ivr.example.com/routee" max 4 digits {\n'
         '  say "Enter your four digit code, then press hash."\n'
-        '  on any 4 digits { say "Thank you." }\n}\n'),
+        '  on any 4 digits { say "Thank you." }\n' + _ENDS),
     "DP223": _x(
         """A choice that holds '#' in a menu whose entries end with '#'.
         A menu with an entry longer than one key uses submitOnHash, and
@@ -550,7 +554,7 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         *; '#' can be a choice in a menu of single keys, where a key
         press is sent as soon as it is pressed.""",
         _MENU + '  on 12 { say "Sales." }\n  on hash { say "Operator." }\n}\n',
-        _MENU + '  on 12 { say "Sales." }\n  on star { say "Operator." }\n}\n'),
+        _MENU + '  on 12 { say "Sales." }\n  on star { say "Operator." }\n' + _ENDS),
     "DP224": _x(
         """A menu without via URL. Routee sends the keys a caller presses
         to the COLLECT's eventUrl and runs the dialplan that URL answers
@@ -559,7 +563,7 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         via with the base URL of dialplan serve.""",
         'voice en-GB\nmenu {\n  say "For sales press 1."\n  on 1 { say "Sales." }\n}\n',
         'voice en-GB\nmenu via "https://ivr.example.com/routee" {\n'
-        '  say "For sales press 1."\n  on 1 { say "Sales." }\n}\n'),
+        '  say "For sales press 1."\n  on 1 { say "Sales." }\n' + _ENDS),
     "DP225": _x(
         """A menu that can ask forever: tries forever, or a prompt that
         repeats forever. Every loop of a menu (again, and keys with no
@@ -573,8 +577,7 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         '  say "For sales press 1."\n  on 1 { say "Sales." }\n'
         '  otherwise { say "Sorry." again }\n}\n',
         'voice en-GB\nmenu via "https://ivr.example.com/routee" tries 3 {\n'
-        '  say "For sales press 1."\n  on 1 { say "Sales." }\n'
-        '  otherwise { say "Sorry." again }\n}\n'),
+        '  say "For sales press 1."\n  on 1 { say "Sales." }\n' + _ENDS),
     "DP226": _x(
         """A handoff that may take longer than an eventUrl may. Routee waits
         3 seconds for the eventUrl's answer (documented); dialplan serve
@@ -583,7 +586,7 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         takes longer must not block the call: do it before the call, or
         after the answer.""",
         _MENU + '  on 1 { handoff "https://crm.example.com/routee" within 5s }\n}\n',
-        _MENU + '  on 1 { handoff "https://crm.example.com/routee" within 2s }\n}\n'),
+        _MENU + '  on 1 { handoff "https://crm.example.com/routee" within 2s }\n' + _ENDS),
     "DP227": _x(
         """A script with menus compiled without DIALPLAN_SIGNING_SECRET.
         Routee does not sign the requests it makes to an eventUrl, and it
@@ -592,7 +595,8 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         dialplan serve answers only URLs it signed. Set the variable, to
         the same secret dialplan serve runs with, and compile again.""",
         _MENU + '  on 1 { say "Sales." }\n}\n',
-        '# compiled with DIALPLAN_SIGNING_SECRET set\n' + _MENU + '  on 1 { say "Sales." }\n}\n',
+        '# compiled with DIALPLAN_SIGNING_SECRET set\n' + _MENU + '  on 1 { say "Sales." }\n'
+        + _ENDS,
         mode="compile", right_environment={"DIALPLAN_SIGNING_SECRET": "example-secret"}),
     "DP220": _x(
         """A JSON payload (a request body of POST /voice/conversation, or a
@@ -732,7 +736,72 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         what should still be said into the menu's branches (or its
         timeout), or remove it.""",
         _MENU + '  on 1 { say "Sales." }\n}\nsay "Goodbye."\n',
-        _MENU + '  on 1 { say "Sales." }\n  timeout { say "Goodbye." }\n}\n'),
+        _MENU + '  on 1 { say "Sales." }\n'
+        '  otherwise { say "Sorry, that is not an option." again }\n'
+        '  timeout { say "Goodbye." }\n}\n'),
+
+    # --- DP32x: the paths of a call -------------------------------------------------
+    "DP320": _x(
+        """A menu with no timeout block. When the caller presses nothing
+        within the menu's wait, the plan that asked goes on with the
+        timeout's verbs, and when there are none it has nothing left, and
+        Routee ends the call after its last verb (observed): the caller
+        hears the question, then silence, then the line goes dead. This is
+        a rule of dialplan's menus, not of Routee. Say goodbye in a
+        timeout block, or put the caller through to a person there.""",
+        _MENU + '  on 1 { say "Sales." }\n'
+        '  otherwise { say "Sorry, that is not an option." again }\n}\n',
+        _MENU + '  on 1 { say "Sales." }\n' + _ENDS),
+    "DP321": _x(
+        """A menu with no otherwise block, where some keys have no choice.
+        A key no choice takes asks the menu again, as otherwise { again }
+        would, so the caller hears the same question once more with no word
+        that the key was wrong, and when the tries run out the call goes on
+        with the timeout. This is a rule of dialplan's menus, not of
+        Routee. Say what went wrong in an otherwise block before again. A
+        menu of single keys whose choices take every key needs none.""",
+        _MENU + '  on 1 { say "Sales." }\n  timeout { say "Goodbye." }\n}\n',
+        _MENU + '  on 1 { say "Sales." }\n' + _ENDS),
+    "DP322": _x(
+        """An again whose menu's last try ends the call with nothing said.
+        again asks the menu once more until its tries are used up; on the
+        last try it runs the menu's timeout instead, and a timeout that is
+        missing, or says nothing (no say, play or dial), leaves the caller
+        who kept pressing wrong keys with silence until Routee ends the
+        call after the last verb (observed). This path reaches neither a
+        person nor a goodbye. This is a rule of dialplan's menus, not of
+        Routee. End the timeout with a word, or with a dial to a person.""",
+        _MENU + '  on 1 { say "Sales." }\n'
+        '  otherwise { say "Sorry, that is not an option." again }\n  timeout { }\n}\n',
+        _MENU + '  on 1 { say "Sales." }\n' + _ENDS),
+    "DP323": _x(
+        """A dial that a caller reaches only by answering more menus than
+        max-presses-to-dial allows (3 unless the configuration says
+        otherwise; each answer to a menu counts once, a key or an entry
+        ended with #). Callers who want a person give up on deep menus,
+        and every level is another wait and another question. The limit is
+        a heuristic, not Routee's: set max-presses-to-dial in
+        [tool.dialplan] (or .dialplan.toml) to the depth your callers
+        accept. Offer the person in an earlier menu, or in a timeout.""",
+        "from +302101234567\nvoice en-GB\n# four menus, each in `on 1` of the one before\n"
+        + f"{_VIA} {{ on 1 {{\n" * 4 + "dial +302107654321\n" + "} }\n" * 4,
+        "from +302101234567\nvoice en-GB\n" + f"{_VIA} {{\n"
+        '  say "For a person press 0."\n  on 0 { dial +302107654321 }\n' + _ENDS),
+    "DP324": _x(
+        """A say in a menu's question that takes longer to say than the menu
+        then waits for an answer. The time is the text's length at the
+        language's speaking rate (the table the timings of simulated paths
+        use, measured with espeak-ng; Routee's voice paces differently, so
+        this is a heuristic). A caller who listens to the end has less time to
+        answer than the question took, and forgets the first options while
+        the rest are read out. Shorten the question, split the menu in two,
+        or give it a longer wait.""",
+        'voice en-GB\nmenu via "https://ivr.example.com/routee" wait 2s {\n'
+        '  say "For sales press 1. For support press 2."\n'
+        '  on 1 { say "Sales." }\n  on 2 { say "Support." }\n' + _ENDS,
+        'voice en-GB\nmenu via "https://ivr.example.com/routee" wait 5s {\n'
+        '  say "For sales press 1. For support press 2."\n'
+        '  on 1 { say "Sales." }\n  on 2 { say "Support." }\n' + _ENDS),
 
     # --- DP4xx: decompiling JSON ----------------------------------------------------
     "DP401": _x(

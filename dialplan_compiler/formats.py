@@ -338,3 +338,10 @@ _RENDERERS: dict[str, Callable[[list[FileReport], str], str]] = {
 
 #: The formats `render_report` knows, in the order to list them.
 FORMATS: tuple[str, ...] = tuple(_RENDERERS)
+
+# Public for other documents that point at lines of scripts the same way
+# (`dialplan diff`'s sarif and github output).
+sarif_text = _sarif_text
+artifact_location = _artifact_location
+github_data = _escape_data
+github_property = _escape_property

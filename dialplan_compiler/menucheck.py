@@ -18,6 +18,7 @@ unchanged menu valid.
 
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol
@@ -25,9 +26,10 @@ from typing import Any, Callable, Iterable, Protocol
 from . import routee, rules
 from .arguments import Arguments, describe
 from .diagnostics import Diagnostic, Related
-from .model import Again, Choice, Handoff, Menu, Plan
+from .model import Again, Choice, Handoff, Menu, Plan, Play, Say
 from .nodes import Duration, Integer, Span, Statement, String, Word
 from .planrules import BlockState
+from .speaking import SPEAKING_RATES, DEFAULT_RATE, rate_seconds
 
 #: What a menu waits for a key when `wait` is not given, and how often it
 #: asks when `tries` is not given.
@@ -41,6 +43,9 @@ MAX_DIGITS = routee.MAX_DIGITS
 EVENT_URL_DEADLINE_MS = routee.EVENT_URL_DEADLINE_MS
 HANDOFF_BUDGET_MS = 2000
 DEFAULT_HANDOFF_MS = 2000
+#: DP323: the menus a caller may answer on the way to a `dial` before it
+#: warns (`max-presses-to-dial` in the configuration).
+MAX_PRESSES_TO_DIAL = 3
 
 KEYS = "0123456789*#"
 #: Where statements are: the file itself, a menu's block (its prompt), a
@@ -113,8 +118,9 @@ class _MenuInfo:
 
 
 class MenuChecker:
-    def __init__(self, checker: PlanChecker) -> None:
+    def __init__(self, checker: PlanChecker, *, max_presses_to_dial: int | None = None) -> None:
         self.c = checker
+        self.max_presses_to_dial = max_presses_to_dial or MAX_PRESSES_TO_DIAL
         self.kind = TOP
         #: Every plan besides main, in the order their blocks were read.
         self.plans: list[_PlanState] = []
@@ -571,15 +577,47 @@ class MenuChecker:
                     "cannot be part of a choice",
                     help="use another key, such as *; '#' can be a choice only in a menu "
                          "of single keys"))
-        if info.otherwise is not None and not info.hash:
-            covered = {ch.keys for _, ch in info.choices if ch.keys is not None}
-            if any(ch.length in (0, 1) for _, ch in info.choices):
-                covered |= set("0123456789")
-            if set(KEYS) <= covered:
-                c.report(rules.NEVER_TAKEN(
-                    info.otherwise.name.span,
-                    "`otherwise` can never be taken: every key has a choice of its own",
-                    help="remove it, or drop a choice"))
+        covered = {ch.keys for _, ch in info.choices if ch.keys is not None}
+        if any(ch.length in (0, 1) for _, ch in info.choices):
+            covered |= set("0123456789")
+        every_key = not info.hash and set(KEYS) <= covered
+        if info.otherwise is not None and every_key:
+            c.report(rules.NEVER_TAKEN(
+                info.otherwise.name.span,
+                "`otherwise` can never be taken: every key has a choice of its own",
+                help="remove it, or drop a choice"))
+        if not self.discarding:
+            self._path_rules(info, every_key)
+
+    def _path_rules(self, info: _MenuInfo, every_key: bool) -> None:
+        """What a caller meets in the menu's own paths: silence, a wrong
+        key, a question that outlasts the wait (DP320, DP321, DP324)."""
+        c = self.c
+        name = info.statement.name.span
+        if info.timeout_statement is None:
+            c.report(rules.NO_TIMEOUT(
+                name, f"this menu has no `timeout`: a caller who presses nothing within "
+                      f"{info.wait} s hears nothing more, and the call ends",
+                help='add `timeout { say "We did not hear from you. Goodbye." }`'))
+        if info.otherwise is None and not every_key:
+            c.report(rules.NO_OTHERWISE(
+                name, "this menu has no `otherwise`: a key that no choice takes asks the "
+                      "question again, with no word that the key was wrong",
+                help='add `otherwise { say "Sorry, that is not an option." again }`'))
+        for verb in info.prompt.block.verbs if info.prompt else ():
+            if not isinstance(verb, Say):
+                continue
+            seconds = rate_seconds(verb.text, verb.language)
+            if seconds > info.wait:
+                rate = SPEAKING_RATES.get(verb.language, DEFAULT_RATE)
+                wait = info.spans.get("wait")
+                c.report(rules.PROMPT_OUTLASTS_WAIT(
+                    verb.spans.get("text", verb.span),
+                    f"this takes about {seconds:g} s to say ({len(verb.text)} characters at "
+                    f"{rate:g} a second), longer than the {info.wait} s the menu then waits "
+                    "for an answer",
+                    related=[Related(wait, "the menu's wait")] if wait else (),
+                    help=f"shorten it or split the menu, or wait longer: wait {math.ceil(seconds)}s"))
 
     def plan_rules(self) -> None:
         """The per-plan rules, for the main plan and every branch, over
@@ -604,6 +642,8 @@ class MenuChecker:
                     if declared is not None else (),
                     help='add `machine continue "https://ivr.example.com/routee"` at the top'))
         main = _PlanState("main", Span("", 1, 1, 1, 2, 0, 1), c.current_block(), self.main_end)
+        self._dial_depths([main, *self.plans, *([self.machine] if self.machine else [])])
+        self._silent_last_tries()
         seen: set = set()
         for state in [main, *self.plans, *([self.machine] if self.machine else [])]:
             dials, collects = list(state.block.dials), list(state.block.collects)
@@ -619,6 +659,48 @@ class MenuChecker:
                 if (d.code, d.span) not in seen:
                     seen.add((d.code, d.span))
                     c.report(d)
+
+    def _dial_depths(self, states: list[_PlanState]) -> None:
+        """DP323: a `dial` that takes more menu answers to reach than allowed.
+        A plan's id counts the menus answered to reach it ("1.any4": two);
+        a timeout's dial is reached with the presses of the plan that asks."""
+        depths: dict[int, tuple[int, Statement]] = {}
+        for state in states:
+            parts = state.name.split(".")
+            depth = 0 if state.name == "main" else len(parts) - (parts[0] == "machine")
+            dials = list(state.block.dials)
+            if isinstance(state.end, _MenuInfo) and state.end.timeout is not None:
+                dials += state.end.timeout.block.dials
+            for dial in dials:
+                if id(dial) not in depths or depth < depths[id(dial)][0]:
+                    depths[id(dial)] = (depth, dial)
+        limit = self.max_presses_to_dial
+        for depth, dial in depths.values():
+            if depth > limit:
+                self.c.report(rules.DIAL_TOO_DEEP(
+                    dial.name.span, f"a caller answers {depth} menus to reach this `dial`, "
+                                    f"more than the {limit} allowed",
+                    help="offer the person sooner (a choice in an earlier menu, or the "
+                         "`timeout`), or raise `max-presses-to-dial` in [tool.dialplan]"))
+
+    def _silent_last_tries(self) -> None:
+        """DP322: an `again` whose menu's last try ends with nothing said:
+        on the last try, `again` runs the menu's timeout instead."""
+        for state in self.plans:
+            if not isinstance(state.end, tuple):
+                continue
+            _, menu, span = state.end
+            if menu.timeout is not None and (menu.timeout.block.dials or any(
+                    isinstance(verb, (Say, Play)) for verb in menu.timeout.block.verbs)):
+                continue
+            self.c.report(rules.SILENT_LAST_TRY(
+                span, f"after the menu's last try (tries {menu.tries}), this `again` ends "
+                      "the call with nothing more said: the menu's `timeout` "
+                      + ("says nothing" if menu.timeout_statement is not None else "is missing"),
+                related=[Related(menu.timeout_statement.span, "the timeout")]
+                if menu.timeout_statement is not None else
+                [Related(menu.statement.name.span, "the menu")],
+                help='end the menu\'s timeout with a word: timeout { say "Goodbye." }'))
 
     # --- the model ----------------------------------------------------------------------
 

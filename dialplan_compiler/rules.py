@@ -115,6 +115,12 @@ UNUSED_VARIABLE = _rule("DP309", W, "unused-variable", "a --var that no placehol
 IGNORED_SETTING = _rule("DP310", W, "ignored-setting", "call settings in a script compiled to a bare plan")
 NEVER_TAKEN = _rule("DP311", W, "never-taken", "a menu branch no key press can reach")
 UNREACHABLE_AFTER_END = _rule("DP312", W, "unreachable-after-end", "statements after a `menu`, `again` or `handoff`, which end their block, never run")
+# DP32x: the paths of a call, as the caller walks them
+NO_TIMEOUT = _rule("DP320", W, "menu-without-timeout", "a menu with no `timeout`: a caller who presses nothing is dropped without a word")
+NO_OTHERWISE = _rule("DP321", W, "menu-without-otherwise", "a menu with no `otherwise`: a wrong key asks the question again without saying why")
+SILENT_LAST_TRY = _rule("DP322", W, "tries-end-in-silence", "a menu asked again whose last try ends the call without a word")
+DIAL_TOO_DEEP = _rule("DP323", W, "dial-too-deep", "more key presses to reach a `dial` than `max-presses-to-dial` allows")
+PROMPT_OUTLASTS_WAIT = _rule("DP324", W, "say-longer-than-wait", "a `say` in a menu's question that takes longer to say than the menu waits for an answer")
 
 # DP4xx: decompiling JSON
 NOT_EXPRESSIBLE = _rule("DP401", E, "not-expressible", "a JSON field or value that the .call language cannot write, so decompile cannot keep it")

@@ -125,6 +125,17 @@ TRIGGERS: dict[str, tuple[object, tuple[str, dict], int, int]] = {
     "DP310": ("ring 30s\n" + SAY, COMPILE, 1, 1),
     "DP311": ('on machine { say "Hi" in en-GB }\n' + SAY, CHECK, 1, 1),
     "DP312": (MENU + '  on 1 { say "A." }\n}\nsay "Bye."\n', CHECK, 6, 1),
+    "DP320": (MENU + '  on 1 { say "A." }\n  otherwise { say "B." again }\n}\n', CHECK, 2, 1),
+    "DP321": (MENU + '  on 1 { say "A." }\n  timeout { say "C." }\n}\n', CHECK, 2, 1),
+    "DP322": (MENU + '  on 1 { say "A." }\n  otherwise { again }\n  timeout { }\n}\n', CHECK,
+              5, 15),
+    #: Four menus, each in `on 1` of the one before: the dial is the fourth answer.
+    "DP323": (FROM + "voice en-GB\n" + 'menu via "https://h.example.com/r" { on 1 {\n' * 4
+              + "dial +302101111111\n" + "} }\n" * 4, CHECK, 7, 1),
+    #: 41 characters of en-GB at 18.5 a second: 2.2 s, against a wait of 1 s.
+    "DP324": ('voice en-GB\nmenu via "https://h.example.com/r" wait 1s {\n'
+              '  say "For sales press 1. For support press 2."\n  on 1 { say "A." }\n}\n',
+              CHECK, 3, 7),
     "DP220": ('{"verbs": [\n  {"type": "PAUSE", "length": 1}\n]}\n', JSON, 2, 21),
     # DP4xx: JSON given to `dialplan decompile`
     "DP401": ('{"verbs": [\n  {"type": "PAUSE", "duration": 2, "unit": "s"}\n]}\n', DECOMPILE,

@@ -158,14 +158,15 @@ def run(plan: dict, *, presses: Iterable[str] = (), post: Post,
                 pressed = True
                 press = queue.pop(0)
                 if press == HANGUP:
-                    events.append(Event("hangup", "caller hangs up", {"seconds": seconds}))
+                    events.append(Event("hangup", "caller hangs up",
+                                        {"seconds": seconds, "verb": verb}))
                     stop = True
                     break
                 if press == TIMEOUT:
                     silent, pressed = True, False
                 else:
                     events.append(Event("press", "presses " + " ".join(press),
-                                        {"keys": press, "seconds": seconds}))
+                                        {"keys": press, "seconds": seconds, "verb": verb}))
                     submitted = None
                     max_digits = collect.get("maxDigits", 30)
                     for key in press:
@@ -183,7 +184,7 @@ def run(plan: dict, *, presses: Iterable[str] = (), post: Post,
                             current = answer
                             break
                         tones = ""
-            data: dict[str, Any] = {"seconds": seconds}
+            data: dict[str, Any] = {"seconds": seconds, "verb": verb}
             if collect is not None and not pressed:
                 # Nobody pressed anything while keys were collected: a
                 # timeout, or (no presses left) where a caller could go on.
