@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from .resources import CONVERSATION, DIALPLAN, load_schema
+from .resources import CONVERSATION, DIALPLAN, SCHEMAS, load_schema
 
 if TYPE_CHECKING:
     from .diagnostics import Diagnostic
@@ -42,7 +42,7 @@ def _validator(name: str):
     # The schemas have no $id: they refer to each other by file name, so that
     # tools given a schema file (check-jsonschema, editors) find the other one
     # beside it instead of trying to download it.
-    resources = [(n, Resource.from_contents(load_schema(n))) for n in (CONVERSATION, DIALPLAN)]
+    resources = [(n, Resource.from_contents(load_schema(n))) for n in SCHEMAS]
     registry = Registry().with_resources(resources)
     return Draft202012Validator(load_schema(name), registry=registry)
 
