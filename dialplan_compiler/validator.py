@@ -113,11 +113,15 @@ def recognise(payload: Any, asked: str = "auto") -> Kind:
         return KINDS[asked]
     obj = payload if isinstance(payload, dict) else {}
     if asked == "event":
-        if any(key in obj for key in _CALLBACK_MARKERS):
+        keys = {key.lower() for key in obj}   # a misspelt case still tells the kind
+        if keys & {key.lower() for key in _CALLBACK_MARKERS}:
             return CALLBACK
-        return EVENT if "collectedTones" in obj else PLAN_REQUEST
+        return EVENT if "collectedtones" in keys else PLAN_REQUEST
     if "type" in obj and "verbs" not in obj:
         return VERB
+    if isinstance(payload, list) and payload and \
+            all(isinstance(item, dict) and "type" in item for item in payload):
+        return DIALPLAN   # verbs without the {"verbs": …} around them
     return DIALPLAN if schemas.schema_for(payload) == resources.DIALPLAN else BODY
 
 
@@ -127,17 +131,8 @@ class ValidationReport(FileReport):
     (None when it is not JSON)."""
 
     kind: Kind | None = None
-    #: the verb's type, when the document is a single verb that has one
-    verb_type: str | None = None
-
-    @property
-    def judged_as(self) -> str:
-        """What the document is, for people: "a single verb (DIAL)"."""
-        if self.kind is None:
-            return "not JSON"
-        if self.kind is VERB and self.verb_type:
-            return f"a single verb ({self.verb_type})"
-        return self.kind.what
+    #: what the document is, for people: "a single verb (DIAL)"
+    judged_as: str = "not JSON"
 
 
 def validate_json(source: str | bytes, filename: str = "<string>", *,
@@ -163,7 +158,7 @@ def validate_json(source: str | bytes, filename: str = "<string>", *,
         diagnostics = [d for d in diagnostics if config.keeps(d)]
     judged = validation.kind if validation.parsed.ok else None
     return ValidationReport(filename, text, tuple(sort_diagnostics(diagnostics)), judged,
-                            validation.verb_type(()) if judged is VERB else None)
+                            validation.judged_as() if judged else "not JSON")
 
 
 def validate_files(paths: Iterable[str | os.PathLike], *, config=None,
@@ -306,6 +301,13 @@ class _Validation:
         if isinstance(self.payload, dict):
             self._semantic_rules()
         return _unique(self.diagnostics)
+
+    def judged_as(self) -> str:
+        if isinstance(self.payload, list) and self.kind is DIALPLAN:
+            return "a list of verbs"
+        if self.kind is VERB and self.verb_type(()):
+            return f"a single verb ({self.verb_type(())})"
+        return self.kind.what
 
     def _other_kind(self) -> bool:
         """Whether the document is plainly of a kind other than the ones
@@ -527,6 +529,14 @@ class _Validation:
             self.report(rules.PAYLOAD_SCHEMA, error.path, message,
                         help="a verb's type is one of: " + ", ".join(VERB_TYPES))
         else:
+            spelt = values.suggest(name, [key for key in obj if key not in allowed]) \
+                if isinstance(obj, dict) else None
+            if spelt is not None:
+                self.report(rules.PAYLOAD_SCHEMA, error.path + (spelt,),
+                            f"{owner} needs '{name}'; '{spelt}' is spelt differently",
+                            span=self.key_span(error.path + (spelt,)),
+                            label=f"'{name}'?", help=f"rename it to '{name}'")
+                return
             self.report(rules.PAYLOAD_SCHEMA, error.path, message,
                         help=f"{owner} takes: " + ", ".join(allowed) if allowed else None)
 
@@ -585,7 +595,10 @@ class _Validation:
             help = f"{self.kind.what} is a JSON object"
         elif isinstance(value, list) and value and \
                 all(isinstance(item, dict) and "type" in item for item in value):
-            help = 'this is a list of verbs: a dialplan holds them as {"verbs": [ … ]}'
+            self.report(rules.PLAN_SHAPE, (), "these are verbs without the dialplan around "
+                                              "them", label='wrap them in {"verbs": …}',
+                        help='a dialplan is an object: write {"verbs": [ … ]}')
+            return
         else:
             help = ('write a request body {"from": …, "to": …, "dialPlan": {"verbs": […]}}, '
                     'a plan {"verbs": […]} or one verb {"type": "SAY", …}')
@@ -643,6 +656,8 @@ class _Validation:
                         help="Routee's languages: " + " ".join(routee.LANGUAGES))
             return
         guess = values.suggest(value, [str(c) for c in choices]) if isinstance(value, str) else None
+        if guess and guess[:1].lower() != value[:1].lower():
+            guess = None  # "Answered" is not a slip for "NoAnswer": a typo keeps the first letter
         if last == "type" and self.is_verb(path[:-1]) and isinstance(value, str):
             message = f"'{value}' is not a verb type"
         elif choices:
