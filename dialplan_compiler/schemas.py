@@ -2,8 +2,11 @@
 
 `conversation.schema.json` describes the request body of
 `POST /voice/conversation`; `dialplan.schema.json` the `{"verbs": [...]}`
-object (inline, behind a dialPlanUrl, or answered to an eventUrl). Both are
-Draft 2020-12. jsonschema is imported only when a payload is validated.
+object (inline, behind a dialPlanUrl, or answered to an eventUrl);
+`verb.schema.json` one verb of it. `plan-request`, `event` and `callback`
+describe the bodies Routee sends to a dialPlanUrl, an eventUrl and a
+callback URL (`dialplan validate --kind event`). All are Draft 2020-12.
+jsonschema is imported only when a payload is validated.
 """
 
 from __future__ import annotations

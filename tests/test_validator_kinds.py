@@ -332,3 +332,35 @@ def test_the_bodies_the_stand_in_sends_validate_as_their_kinds(standin):
                 assert forced.diagnostics == ()
     finally:
         hooks.close()
+
+
+# --- the documentation's transcripts are what the command prints ---------------------------------
+
+def _transcripts(doc: Path, commands: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Each ```console block of `doc` whose command starts with one of
+    `commands`: (the command, what it prints)."""
+    found = []
+    for block in doc.read_text(encoding="utf-8").split("```console\n")[1:]:
+        command, _, output = block.split("\n```")[0].partition("\n")
+        if command.startswith(commands):
+            found.append((command.removeprefix("$ "), output + "\n"))
+    return found
+
+
+DOC_TRANSCRIPTS = (_transcripts(HERE.parent / "docs" / "checking.md", ("$ dialplan validate",))
+                   + _transcripts(HERE.parent / "docs" / "language.md",
+                                  ("$ dialplan decompile",)))
+
+
+def test_the_documentation_shows_validate_and_decompile():
+    assert len(DOC_TRANSCRIPTS) >= 4
+
+
+@pytest.mark.parametrize("command, output", DOC_TRANSCRIPTS, ids=lambda c: c[:50])
+def test_documented_transcript(command, output):
+    import shlex
+
+    words = shlex.split(command)
+    assert words[0] == "dialplan"
+    result = run(*words[1:], cwd=HERE.parent)
+    assert result.output == output
