@@ -87,9 +87,7 @@ def decompile(source: str | bytes, filename: str = "<string>", *, config=None) -
     `config` selects the validator's warnings, as for `dialplan validate`.
     Never raises on bad input."""
     from .jsonpos import parse_json
-    from .validator import validate_json
-
-    from .validator import BODY, DIALPLAN, VERB
+    from .validator import BODY, DIALPLAN, VERB, validate_json
 
     report = validate_json(source, filename, config=config)
     diagnostics = list(report.diagnostics)

@@ -414,6 +414,9 @@ class _Validation:
         # is what to fix.
         mistyped = {e.path for e in errors if e.keyword == "type"}
         errors = [e for e in errors if e.keyword == "type" or e.path not in mistyped]
+        if self.kind is BODY and self._verbs_for_a_plan(("dialPlan",)):
+            # What is wrong inside is said once the verbs are in a plan.
+            errors = [e for e in errors if e.path[:1] != ("dialPlan",)]
         renamed: dict[Path, set[str]] = {}
         for error in errors:
             if error.keyword == "additionalProperties":
@@ -428,6 +431,23 @@ class _Validation:
                 handler(error, renamed.get(error.path, set()))
             else:
                 handler(error)
+
+    def _verbs_for_a_plan(self, path: Path) -> bool:
+        """Whether the plan at `path` is given as one verb or a list of
+        verbs (as Routee's reference pages show verbs); if so, says so."""
+        plan = self.node(path)
+        if isinstance(plan, dict) and "type" in plan and "verbs" not in plan:
+            what = "a single verb"
+        elif isinstance(plan, list) and plan and \
+                all(isinstance(item, dict) and "type" in item for item in plan):
+            what = "a list of verbs"
+        else:
+            return False
+        self.flagged.add(path)
+        self.report(rules.PLAN_SHAPE, path, f"dialPlan holds {what}, not a plan",
+                    label='a plan is {"verbs": […]}',
+                    help='write "dialPlan": {"verbs": [ … ]} with the verbs inside')
+        return True
 
     def _generic(self, error: schemas.SchemaError) -> None:
         message = error.message if len(error.message) <= 200 else error.message[:199] + "…"
@@ -474,6 +494,10 @@ class _Validation:
             if not error.path and self.conversation and key == "verbs":
                 message, help = ("'verbs' is not a field of the request body",
                                  'the verbs go inside "dialPlan": {"verbs": […]}')
+            elif not error.path and self.conversation and key == "type":
+                message, help = ("'type' is not a field of the request body: this is a verb",
+                                 'validate it as a verb (--kind verb), or send it inside '
+                                 '"dialPlan": {"verbs": [ … ]}')
             elif error.path and error.path[-1] == "to":
                 message = f"'{key}' is not a kind of recipient"
                 help = "`to` holds exactly one of: phone, sip, viber"
