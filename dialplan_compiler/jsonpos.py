@@ -320,7 +320,8 @@ def _parse(text: str, file: str) -> tuple[ParsedJSON, int | None]:
         ctx.diagnostics.append(_bad_token(ctx, error.token, error.expected))
     except UnexpectedInput as error:  # pragma: no cover - other Lark input errors
         offset = getattr(error, "pos_in_stream", 0) or 0
-        ctx.diagnostics.append(rules.BAD_JSON(_point(ctx, offset), "this is not valid JSON"))
+        ctx.diagnostics.append(rules.BAD_JSON(_point(ctx, offset), "this is not valid JSON",
+                                              help="check the JSON from this point on"))
     finally:
         _context.reset(reset)
     if root is None or ctx.broken:
@@ -459,7 +460,7 @@ def _bad_token(ctx: _Context, token, expected) -> Diagnostic:
         help = "write a ':' between a key and its value"
     wanted = _expected(expected, open_brackets)
     return rules.BAD_JSON(span, f"expected {wanted}, found {_describe_token(token)}{closing}",
-                          label=f"expected {wanted}", help=help)
+                          label=f"expected {wanted}", help=help or f"write {wanted} here")
 
 
 def _bad_character(ctx: _Context, offset: int, allowed) -> Diagnostic:

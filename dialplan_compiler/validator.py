@@ -31,6 +31,7 @@ Nothing here raises on bad input.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, replace
@@ -452,7 +453,8 @@ class _Validation:
     def _generic(self, error: schemas.SchemaError) -> None:
         message = error.message if len(error.message) <= 200 else error.message[:199] + "…"
         self.report(rules.PAYLOAD_SCHEMA, error.path, f"this does not match Routee's schema: "
-                                                      f"{message}")
+                                                      f"{message}",
+                    help=f"{self.kind.what} is described in schemas/{self.schema}")
 
     def _field(self, path: Path) -> str:
         if not path:
@@ -598,8 +600,10 @@ class _Validation:
                         help=f"Routee counts in whole seconds: {low} or {low + 1}")
             return
         if expected == "integer" and isinstance(value, float):
+            low = math.floor(value)
             self.report(rules.PAYLOAD_SCHEMA, path,
-                        f"{field} must be a whole number, not {_describe(value)}")
+                        f"{field} must be a whole number, not {_describe(value)}",
+                        help=f"write {low} or {low + 1}")
             return
         if self.is_verb(path):
             self.report(rules.PAYLOAD_SCHEMA, path,
@@ -609,10 +613,27 @@ class _Validation:
         wanted = _TYPE_NAMES.get(expected, f"of type {expected}") if isinstance(expected, str) \
             else "something else"
         quoted = json.dumps(str(value)) if expected == "string" and _is_number(value) else None
+        example = self._example(path, expected)
         self.report(rules.PAYLOAD_SCHEMA, path, f"{field} must be {wanted}, not "
                                                 f"{_describe(value)}",
-                    help=f"write it in quotes: {quoted}" if quoted else None,
+                    help=f"write it in quotes: {quoted}" if quoted else
+                    f'for example "{last}": {example}' if isinstance(last, str) else
+                    f"for example {example}",
                     fixes=[Fix(self.span(path), quoted)] if quoted else ())
+
+    def _example(self, path: Path, expected: Any) -> str:
+        """A value of the right kind for the field at `path`, as JSON."""
+        last = path[-1] if path else None
+        facts = self.facts(path)
+        if facts.has("phone"):
+            return '"+306912345678"'
+        if facts.has("url"):
+            return '"https://hooks.example.com/routee"'
+        if isinstance(last, str) and last in _EXAMPLES:
+            return _EXAMPLES[last]
+        if isinstance(expected, list):
+            expected = expected[0]
+        return _TYPE_EXAMPLES.get(expected, "null")
 
     def _not_an_object(self, value: Any) -> None:
         if self.kind.sent_by_routee:
@@ -729,6 +750,9 @@ class _Validation:
                                              f"Routee takes at most {routee.MAX_URL_LENGTH}",
                         help="shorten it, e.g. move state from the query string to "
                              "your server")
+        elif isinstance(value, str) and not value:
+            self.report(rules.PAYLOAD_SCHEMA, path, f"{self._field(path)} is empty",
+                        help="write its value, or leave the field out if it is optional")
         else:
             self._generic(error)
 
@@ -793,10 +817,15 @@ class _Validation:
             self.report(rules.BAD_REPEAT, path,
                         f"repeat takes a count of 0 or more, or -1 for forever, not "
                         f"{_describe(value)}", help="repeat 2, or -1 to repeat forever")
-        elif last in SECONDS_FIELDS:
+        elif last in SECONDS_FIELDS and self.kind is not CALLBACK:
             self.report(rules.SHORT_DURATION, path,
                         f"'{last}' must be at least 1 s, not {_describe(value)}",
                         help="Routee counts in whole seconds; the shortest is 1")
+        elif _is_number(self.facts(path).first("minimum")):
+            least = self.facts(path).first("minimum")
+            self.report(rules.PAYLOAD_SCHEMA, path,
+                        f"{self._field(path)} must be at least {least}, not {_describe(value)}",
+                        help=f"write {least} or more")
         else:
             self._generic(error)
 
@@ -982,6 +1011,21 @@ class _Validation:
 
         return report
 
+
+#: A value of each field whose type alone says too little, as JSON.
+_EXAMPLES = {
+    "from": '"+302101234567"', "to": '{"phone": "+306912345678"}', "sip": '"alice@pbx.example.com"',
+    "viber": '"306912345678"', "text": '"Hello."', "message":
+    '{"text": "Hello.", "language": "en-GB"}', "verbs": '[{"type": "PAUSE", "duration": 1}]',
+    "dialPlan": '{"verbs": [ … ]}', "callback":
+    '{"url": "https://hooks.example.com/status", "strategy": "OnChange"}',
+    "machineDetection": '{"strategy": "Hangup"}', "status": '{"name": "Completed"}',
+    "collectedTones": '"12#"', "hangupDelay": "30", "maxDuration": "600", "duration": "2",
+    "maxDigits": "4", "repeat": "2", "messageId": '"3f2a6c1e-…"',
+    "conversationTrackingId": '"b1c7e0a2-…"',
+}
+_TYPE_EXAMPLES = {"integer": "1", "number": "0.5", "string": '"…"', "boolean": "true",
+                  "object": "{ … }", "array": "[ … ]"}
 
 _TYPE_NAMES = {"integer": "a whole number", "number": "a number", "string": "a string",
                "boolean": "true or false", "object": "an object", "array": "an array",

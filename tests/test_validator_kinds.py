@@ -32,7 +32,8 @@ from dialplan_compiler.validator import (BODY, CALLBACK, DIALPLAN, EVENT, KIND_C
                                          validate_json)
 from calls.test_standin import Receiver
 from helpers import APP_ID, SECRET, SENDER
-from test_validator import call_sources, position_of
+from dialplan_compiler.jsonpos import parse_json
+from test_validator import JSON_VALUES, call_sources, mutated_payloads, position_of
 
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden_kinds"
@@ -364,3 +365,61 @@ def test_documented_transcript(command, output):
     assert words[0] == "dialplan"
     result = run(*words[1:], cwd=HERE.parent)
     assert result.output == output
+
+
+# --- every diagnostic has a place and a help ------------------------------------------------------
+
+JSONISH = st.text('{}[],:"0123456789.-etruflasn \n\\xX+', max_size=60)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(mutated_payloads().map(lambda p: json.dumps(p, indent=1)),
+                 JSON_VALUES.map(json.dumps), JSONISH),
+       st.sampled_from(KIND_CHOICES))
+def test_every_diagnostic_has_a_position_and_a_help(text, kind):
+    for diagnostic in validate_json(text, "any.json", kind=kind).diagnostics:
+        assert diagnostic.span.file == "any.json"
+        assert diagnostic.span.line >= 1 and diagnostic.span.column >= 1
+        assert diagnostic.help, diagnostic
+
+
+@st.composite
+def trailing_commas(draw):
+    """A valid JSON text with a comma put before some of its closing
+    brackets that follow an item; and the value it holds."""
+    value = draw(JSON_VALUES.filter(lambda v: isinstance(v, (dict, list)) and v))
+    text = json.dumps(value, indent=draw(st.sampled_from((None, 2))))
+    # a closing bracket after an item, outside strings (inside one it is text)
+    closers = [i for i, char in enumerate(text) if char in "]}"
+               and text[:i].rstrip()[-1:] not in "[{" and _outside_strings(text, i)]
+    chosen = sorted(draw(st.sets(st.sampled_from(closers), min_size=1, max_size=3))) \
+        if closers else []
+    for offset in reversed(chosen):
+        text = text[:offset] + "," + text[offset:]
+    return text, value, len(chosen)
+
+
+def _outside_strings(text: str, offset: int) -> bool:
+    inside, escaped = False, False
+    for char in text[:offset]:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = inside
+        elif char == '"':
+            inside = not inside
+    return not inside
+
+
+@settings(max_examples=200, deadline=None)
+@given(trailing_commas())
+def test_a_trailing_comma_is_reported_at_itself_and_read_past(case):
+    text, value, commas = case
+    parsed = parse_json(text, "c.json")
+    if commas == 0:
+        return
+    assert parsed.ok and parsed.value == value
+    assert [d.code for d in parsed.diagnostics] == ["DP010"] * commas
+    for diagnostic in parsed.diagnostics:
+        assert text[diagnostic.span.start] == ","
+        assert "trailing comma" in diagnostic.message
