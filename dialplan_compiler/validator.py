@@ -118,7 +118,7 @@ def recognise(payload: Any, asked: str = "auto") -> Kind:
         if keys & {key.lower() for key in _CALLBACK_MARKERS}:
             return CALLBACK
         return EVENT if "collectedtones" in keys else PLAN_REQUEST
-    if "type" in obj and "verbs" not in obj:
+    if "type" in obj and not {"verbs", "dialPlan", "dialPlanUrl"} & obj.keys():
         return VERB
     if isinstance(payload, list) and payload and \
             all(isinstance(item, dict) and "type" in item for item in payload):

@@ -160,6 +160,7 @@ def test_a_to_given_as_a_string_says_which_object_to_write():
     ({"verbs": []}, "auto", DIALPLAN),
     ([{"type": "PAUSE"}], "auto", DIALPLAN),
     ({"type": "DIAL", "from": "x", "to": {}}, "auto", VERB),
+    ({"from": "x", "to": {}, "type": "call", "dialPlanUrl": "u"}, "auto", BODY),
     ({}, "auto", BODY),
     ("text", "auto", BODY),
     ({"messageId": "m", "conversationTrackingId": "c", "from": "a", "to": "b"}, "event",
