@@ -496,10 +496,11 @@ class _Validation:
             if not error.path and self.conversation and key == "verbs":
                 message, help = ("'verbs' is not a field of the request body",
                                  'the verbs go inside "dialPlan": {"verbs": […]}')
-            elif not error.path and self.conversation and key == "type":
-                message, help = ("'type' is not a field of the request body: this is a verb",
+            elif not error.path and self.kind in (BODY, DIALPLAN) and key == "type":
+                message, help = (f"'type' is not a field of {name}: this is a verb",
                                  'validate it as a verb (--kind verb), or send it inside '
-                                 '"dialPlan": {"verbs": [ … ]}')
+                                 + ('"dialPlan": ' if self.conversation else "")
+                                 + '{"verbs": [ … ]}')
             elif error.path and error.path[-1] == "to":
                 message = f"'{key}' is not a kind of recipient"
                 help = "`to` holds exactly one of: phone, sip, viber"

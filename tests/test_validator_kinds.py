@@ -424,3 +424,23 @@ def test_a_trailing_comma_is_reported_at_itself_and_read_past(case):
     for diagnostic in parsed.diagnostics:
         assert text[diagnostic.span.start] == ","
         assert "trailing comma" in diagnostic.message
+
+
+@pytest.mark.parametrize("kind, says", [
+    ("body", "'type' is not a field of the request body: this is a verb"),
+    ("dialplan", "'type' is not a field of the plan: this is a verb"),
+])
+def test_a_verb_forced_to_another_kind_says_it_is_a_verb(kind, says):
+    path = GOLDEN / "auto" / "verb-dial.json"
+    result = run("validate", "--kind", kind, "--format", "concise", path.name, cwd=path.parent)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == f"verb-dial.json: {KINDS[kind].what}"
+    assert any(says in line and line.startswith("verb-dial.json:2:3:") for line in lines), lines
+
+
+def test_a_request_body_forced_to_a_verb_lacks_only_its_type():
+    path = GOLDEN / "auto" / "request-body.json"
+    (found,) = validate_json(path.read_bytes(), path.name, kind="verb").diagnostics
+    assert found.message.startswith("a verb needs 'type'")
+    assert found.help
