@@ -69,16 +69,28 @@ def check(paths: tuple[str, ...], output_format: str | None, max_errors: int | N
              else warnings_as_errors)
 
 
+#: What `validate --kind` takes (validator.KIND_CHOICES, which a test holds
+#: equal; written here so that `dialplan check` need not import the validator).
+VALIDATE_KINDS = ("auto", "event", "body", "dialplan", "verb", "dialplan-url", "event-url",
+                  "callback")
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
 @format_options
+@click.option("--kind", type=click.Choice(VALIDATE_KINDS), default="auto", show_default=True,
+              help="What the JSON is. auto: a request body, a dialplan or a single verb, "
+                   "recognised; event: one of the bodies Routee sends (to a dialPlanUrl, an "
+                   "eventUrl, a callback URL), recognised; any other: judge it as that kind.")
 def validate(paths: tuple[str, ...], output_format: str | None, max_errors: int | None,
-             warnings_as_errors: bool | None, config_path: str | None, color: str) -> None:
+             warnings_as_errors: bool | None, config_path: str | None, color: str,
+             kind: str) -> None:
     """Validate JSON payloads written by hand or by another tool.
 
-    Accepts a full request body of POST /voice/conversation or a bare
-    {"verbs": […]} (directories are searched for *.json). Checks the schemas
-    and the same rules as `check`, at each problem's JSON line and column.
+    Recognises a request body of POST /voice/conversation, a dialplan
+    {"verbs": […]} or a single verb {"type": …} (directories are searched
+    for *.json), says which, and checks it as that: the schemas and the same
+    rules as `check`, at each problem's JSON line and column.
     """
     from .diagnostics import FileReport
     from .validator import validate_json
@@ -88,13 +100,17 @@ def validate(paths: tuple[str, ...], output_format: str | None, max_errors: int 
     if not files:
         click.echo("dialplan: no .json files found", err=True)
         return
+    output_format = output_format or default_format()
     reports = []
     for path in files:
         data = read(path)
         name = display_name(path)
-        report = guarded("validating", name, lambda: validate_json(data, name, config=config))
+        report = guarded("validating", name,
+                         lambda: validate_json(data, name, config=config, kind=kind))
+        if output_format in ("text", "concise") and report.kind is not None:
+            click.echo(f"{name}: {report.judged_as}")
         reports.append(FileReport(name, source_text(data), report.diagnostics))
-    emit_reports(reports, output_format or default_format(), color,
+    emit_reports(reports, output_format, color,
                  max_errors or config.max_errors)
     exit_for(reports, config.warnings_as_errors if warnings_as_errors is None
              else warnings_as_errors)

@@ -1,7 +1,9 @@
 """JSON payload → `.call` source (`dialplan decompile`).
 
 The input is what `dialplan compile` outputs: a request body of
-`POST /voice/conversation` or a bare plan `{"verbs": [...]}`. The output is
+`POST /voice/conversation` or a bare plan `{"verbs": [...]}`, or a single
+verb `{"type": "DIAL", ...}` as Routee's reference pages show them (it
+becomes a one-verb script). The output is
 a script in canonical style (it goes through the formatter last) that
 compiles back to the same JSON:
 
@@ -85,7 +87,7 @@ def decompile(source: str | bytes, filename: str = "<string>", *, config=None) -
     `config` selects the validator's warnings, as for `dialplan validate`.
     Never raises on bad input."""
     from .jsonpos import parse_json
-    from .validator import validate_json
+    from .validator import BODY, DIALPLAN, VERB, validate_json
 
     report = validate_json(source, filename, config=config)
     diagnostics = list(report.diagnostics)
@@ -94,7 +96,9 @@ def decompile(source: str | bytes, filename: str = "<string>", *, config=None) -
     parsed = parse_json(report.source, filename)
     if not parsed.ok:
         return Decompiled(None, diagnostics, report.source)
-    writer = _Writer(parsed, filename)
+    if report.kind not in (BODY, DIALPLAN, VERB):  # a body Routee sends: no script in it
+        return Decompiled(None, diagnostics, report.source)
+    writer = _Writer(parsed, filename, single_verb=report.kind is VERB)
     if not isinstance(parsed.value, dict):
         if not has_errors(diagnostics):  # the validator reports this; never pass silently
             writer.fail((), "the payload must be an object: a request body or "
@@ -153,9 +157,11 @@ def bare_word(text: str) -> bool:
 
 
 class _Writer:
-    def __init__(self, parsed, file: str) -> None:
+    def __init__(self, parsed, file: str, *, single_verb: bool = False) -> None:
         self.parsed = parsed
         self.file = file
+        #: the payload is one verb, not a plan or a request body
+        self.single_verb = single_verb
         self.diagnostics: list[Diagnostic] = []
         #: `# not decompiled` notes waiting for the next line written.
         self.pending: list[str] = []
@@ -315,7 +321,9 @@ class _Writer:
 
     def payload(self, value: dict, source_name: str) -> str:
         lines = [f"# decompiled from {source_name}"]
-        if schemas.schema_for(value) == schemas.DIALPLAN:
+        if self.single_verb:
+            lines += self.verb_lines([((), value)], None)
+        elif schemas.schema_for(value) == schemas.DIALPLAN:
             self.unknown_fields(value, (), ("verbs",), "a plan")
             lines.extend(self.pending)
             self.pending.clear()
@@ -379,10 +387,14 @@ class _Writer:
         if not isinstance(verbs, list):
             self.fail(path, f"verbs must be an array, not {_show(verbs)}")
             return []
-        voices = _VoicePlan(verbs)
+        return self.verb_lines([(path + (index,), verb) for index, verb in enumerate(verbs)],
+                               sender)
+
+    def verb_lines(self, verbs: list[tuple[tuple, Any]], sender: str | None) -> list[str]:
+        """The lines of the verbs, each given with its path."""
+        voices = _VoicePlan([verb for _, verb in verbs])
         lines: list[str] = []
-        for index, verb in enumerate(verbs):
-            here = path + (index,)
+        for index, (here, verb) in enumerate(verbs):
             if not isinstance(verb, dict):
                 self.fail(here, f"a verb must be an object, not {_show(verb)}")
                 continue
@@ -525,7 +537,10 @@ class _Writer:
                           f"{first.message}", note=False, label="decompiled from here",
                       help="please report this with the JSON: dialplan validate accepted it")
             return
-        where = _difference(result.payload, value, ())
+        compiled = result.payload
+        if self.single_verb:  # a one-verb script compiles to the plan around it
+            compiled = compiled["verbs"][0] if len(compiled.get("verbs", ())) == 1 else compiled
+        where = _difference(compiled, value, ())
         if where is not None:
             path, compiled = where
             self.fail(path, f"the decompiled script compiles to {_show(compiled)} here, not "

@@ -599,11 +599,14 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         + _ENDS,
         mode="compile", right_environment={"DIALPLAN_SIGNING_SECRET": "example-secret"}),
     "DP220": _x(
-        """A JSON payload (a request body of POST /voice/conversation, or a
-        dialplan {"verbs": [...]}) that is valid JSON but does not match
-        Routee's schema, the JSON schemas in schemas/ written from Routee's
-        documentation: a misspelt or missing field, a value of the wrong
-        type, a verb Routee does not have. Routee answers a body it finds
+        """A JSON payload (a request body of POST /voice/conversation, a
+        dialplan {"verbs": [...]}, a single verb, or with --kind event a
+        body Routee sends to a dialPlanUrl, an eventUrl or a callback URL)
+        that is valid JSON but does not match the schema of what it is, the
+        JSON schemas in schemas/ written from Routee's documentation: a
+        misspelt or missing field, a value of the wrong type, a verb Routee
+        does not have, a document of another kind than the one asked for.
+        dialplan validate says first what it was given. Routee answers a body it finds
         invalid with its validation error, code 400000000 (documented); the
         schemas are our transcription of its documentation, so in places
         Routee may be more lenient or stricter. Common slips are

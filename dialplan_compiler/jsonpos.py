@@ -7,6 +7,8 @@ each value's path (a tuple of keys and indices, `()` for the root) to its
 `Span`, and for object members the span of the key. `dialplan validate`
 uses them to report a problem at the line and column of the JSON.
 
+A trailing comma before `]` or `}` is reported and then read past, so the
+rest of the document is still checked (Routee's own examples have them).
 It never raises on bad input: a syntax error, a duplicate key, a number
 Python cannot hold, a lone surrogate escape or nesting deeper than
 `MAX_DEPTH` becomes a DP010 diagnostic. The parser keeps its own stack and the paths are collected
@@ -273,11 +275,34 @@ def _flatten(root: _Node, parsed: ParsedJSON) -> None:
             stack.extend((path + (index,), child) for index, child in enumerate(node.children))
 
 
+#: Trailing commas read past in one text, at most (each is still reported).
+MAX_TRAILING_COMMAS = 20
+
+
 def parse_json(text: str, file: str = "<string>") -> ParsedJSON:
-    """Parse JSON text, keeping positions. Never raises on bad input."""
+    """Parse JSON text, keeping positions. Never raises on bad input.
+
+    A trailing comma before `]` or `}` (as in some of Routee's own examples)
+    is reported, and the text is then read as if the comma were not there,
+    so that what follows is still checked; the result stays usable."""
+    commas: list[Diagnostic] = []
+    while True:
+        parsed, comma = _parse(text, file)
+        if comma is None or len(commas) >= MAX_TRAILING_COMMAS:
+            parsed.diagnostics[:0] = commas
+            return parsed
+        commas.append(parsed.diagnostics[-1])
+        # A space keeps every later offset, line and column where it was.
+        text = text[:comma] + " " + text[comma + 1:]
+
+
+def _parse(text: str, file: str) -> tuple[ParsedJSON, int | None]:
+    """One reading of `text`, and the offset of the trailing comma that
+    stopped it (then its diagnostic is the last one), if one did."""
     from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
     ctx = _Context(file, text)
+    comma = None
     reset = _context.set(ctx)
     root: _Node | None = None
     try:
@@ -291,17 +316,19 @@ def parse_json(text: str, file: str = "<string>") -> ParsedJSON:
     except UnexpectedCharacters as error:
         ctx.diagnostics.append(_bad_character(ctx, error.pos_in_stream, error.allowed))
     except UnexpectedToken as error:
+        comma = _trailing_comma(ctx, error.token)
         ctx.diagnostics.append(_bad_token(ctx, error.token, error.expected))
     except UnexpectedInput as error:  # pragma: no cover - other Lark input errors
         offset = getattr(error, "pos_in_stream", 0) or 0
-        ctx.diagnostics.append(rules.BAD_JSON(_point(ctx, offset), "this is not valid JSON"))
+        ctx.diagnostics.append(rules.BAD_JSON(_point(ctx, offset), "this is not valid JSON",
+                                              help="check the JSON from this point on"))
     finally:
         _context.reset(reset)
     if root is None or ctx.broken:
-        return ParsedJSON(None, False, diagnostics=ctx.diagnostics)
+        return ParsedJSON(None, False, diagnostics=ctx.diagnostics), comma
     parsed = ParsedJSON(root.value, True, diagnostics=ctx.diagnostics)
     _flatten(root, parsed)
-    return parsed
+    return parsed, None
 
 
 # --- syntax errors ---------------------------------------------------------------
@@ -373,6 +400,14 @@ def _describe_token(token) -> str:
     return f"'{token}'"
 
 
+def _trailing_comma(ctx: _Context, token) -> int | None:
+    """The offset of the comma just before a closing bracket `token`, if any."""
+    if token.type not in ("RSQB", "RBRACE"):
+        return None
+    before = ctx.text[: token.start_pos].rstrip(" \t\r\n")
+    return len(before) - 1 if before.endswith(",") else None
+
+
 def _bad_token(ctx: _Context, token, expected) -> Diagnostic:
     text = ctx.text
     if token.type == "$END":
@@ -398,8 +433,8 @@ def _bad_token(ctx: _Context, token, expected) -> Diagnostic:
     span = _token_span(token)
     open_brackets = _open_before(ctx, token)
     before = text[: token.start_pos].rstrip(" \t\r\n")
-    if token.type in ("RSQB", "RBRACE") and before.endswith(","):
-        comma = len(before) - 1
+    comma = _trailing_comma(ctx, token)
+    if comma is not None:
         return rules.BAD_JSON(_point(ctx, comma), f"trailing comma before '{token}'",
                               label="remove this comma",
                               help="JSON allows no comma after the last item")
@@ -425,7 +460,7 @@ def _bad_token(ctx: _Context, token, expected) -> Diagnostic:
         help = "write a ':' between a key and its value"
     wanted = _expected(expected, open_brackets)
     return rules.BAD_JSON(span, f"expected {wanted}, found {_describe_token(token)}{closing}",
-                          label=f"expected {wanted}", help=help)
+                          label=f"expected {wanted}", help=help or f"write {wanted} here")
 
 
 def _bad_character(ctx: _Context, offset: int, allowed) -> Diagnostic:

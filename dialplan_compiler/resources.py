@@ -39,6 +39,14 @@ def schema_path(name: str) -> str:
 #: The request body of POST /voice/conversation, and a dialplan {"verbs": […]}.
 CONVERSATION = "conversation.schema.json"
 DIALPLAN = "dialplan.schema.json"
+#: One verb of a dialplan, as Routee's reference pages show them.
+VERB = "verb.schema.json"
+#: The bodies Routee sends: to a dialPlanUrl, to an eventUrl, to a callback URL.
+PLAN_REQUEST = "plan-request.schema.json"
+EVENT = "event.schema.json"
+CALLBACK = "callback.schema.json"
+#: Every schema, for a registry in which they refer to each other by file name.
+SCHEMAS = (CONVERSATION, DIALPLAN, VERB, PLAN_REQUEST, EVENT, CALLBACK)
 
 
 @cache

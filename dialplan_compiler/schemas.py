@@ -2,8 +2,11 @@
 
 `conversation.schema.json` describes the request body of
 `POST /voice/conversation`; `dialplan.schema.json` the `{"verbs": [...]}`
-object (inline, behind a dialPlanUrl, or answered to an eventUrl). Both are
-Draft 2020-12. jsonschema is imported only when a payload is validated.
+object (inline, behind a dialPlanUrl, or answered to an eventUrl);
+`verb.schema.json` one verb of it. `plan-request`, `event` and `callback`
+describe the bodies Routee sends to a dialPlanUrl, an eventUrl and a
+callback URL (`dialplan validate --kind event`). All are Draft 2020-12.
+jsonschema is imported only when a payload is validated.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from .resources import CONVERSATION, DIALPLAN, load_schema
+from .resources import CONVERSATION, DIALPLAN, SCHEMAS, load_schema
 
 if TYPE_CHECKING:
     from .diagnostics import Diagnostic
@@ -42,7 +45,7 @@ def _validator(name: str):
     # The schemas have no $id: they refer to each other by file name, so that
     # tools given a schema file (check-jsonschema, editors) find the other one
     # beside it instead of trying to download it.
-    resources = [(n, Resource.from_contents(load_schema(n))) for n in (CONVERSATION, DIALPLAN)]
+    resources = [(n, Resource.from_contents(load_schema(n))) for n in SCHEMAS]
     registry = Registry().with_resources(resources)
     return Draft202012Validator(load_schema(name), registry=registry)
 

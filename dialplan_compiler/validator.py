@@ -1,7 +1,11 @@
 """Check JSON payloads written by hand or by another tool.
 
-`validate_json` takes the text of a request body for `POST /voice/conversation`
-or of a bare plan `{"verbs": [...]}` and reports, at the line and column of
+`validate_json` takes the text of a JSON document and first decides what it
+is (its `Kind`): a request body for `POST /voice/conversation`, a dialplan
+`{"verbs": [...]}`, or one verb `{"type": "DIAL", ...}` as Routee's reference
+pages show them; with `kind="event"`, one of the bodies Routee itself sends
+(to a dialPlanUrl, an eventUrl, a callback URL); or the kind it is told.
+It judges the document as that kind and reports, at the line and column of
 the JSON and with its JSON pointer:
 
 * text that is not JSON (DP010, from `jsonpos`), or not UTF-8 (DP001);
@@ -15,6 +19,11 @@ the JSON and with its JSON pointer:
   http, alphanumeric senders, a second COLLECT, verbs after one that
   repeats forever, bargeIn without COLLECT, a DIAL ringing over 60 s.
 
+Mistakes copied from Routee's own examples get one precise diagnostic each:
+a quoted scalar (`"true"` → `true`, `"30"` → `30`, with the fix), a callback
+given as a string, a placeholder number such as `+3069xxxxxxxx`, a document
+of another kind than the one asked for.
+
 A problem the schema reports is not reported again by the semantic checks.
 Nothing here raises on bad input.
 """
@@ -22,14 +31,15 @@ Nothing here raises on bad input.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
-from . import planrules, routee, rules, schemas, values
-from .diagnostics import Diagnostic, FileReport, Related, sort_diagnostics
+from . import planrules, resources, routee, rules, schemas, values
+from .diagnostics import Diagnostic, FileReport, Fix, Related, sort_diagnostics
 from .jsonpos import ParsedJSON, Path, json_pointer, parse_json
 from .nodes import Span
 from .text import decode_utf8, strip_bom
@@ -56,26 +66,104 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
-def validate_json(source: str | bytes, filename: str = "<string>", *,
-                  config=None) -> FileReport:
-    """Check one JSON payload (text, or bytes that should be UTF-8).
+# --- what a document is ------------------------------------------------------------------
 
-    `config` (a `config.Config`) selects the warnings reported, as for
-    `.call` files; errors are always kept. Never raises on bad input.
+@dataclass(frozen=True)
+class Kind:
+    """A kind of JSON document, judged against its own schema."""
+
+    #: as `dialplan validate --kind` spells it
+    name: str
+    #: the file in schemas/ that describes it
+    schema: str
+    #: what it is, as a message says it ("a request body")
+    what: str
+    #: whether Routee sends it (rather than takes it)
+    sent_by_routee: bool = False
+
+
+BODY = Kind("body", resources.CONVERSATION, "a request body (POST /voice/conversation)")
+DIALPLAN = Kind("dialplan", resources.DIALPLAN, 'a dialplan {"verbs": […]}')
+VERB = Kind("verb", resources.VERB, "a single verb")
+PLAN_REQUEST = Kind("dialplan-url", resources.PLAN_REQUEST,
+                    "the body Routee sends to a dialPlanUrl", True)
+EVENT = Kind("event-url", resources.EVENT, "the body Routee sends to an eventUrl", True)
+CALLBACK = Kind("callback", resources.CALLBACK, "the body Routee sends to a callback URL", True)
+
+KINDS: dict[str, Kind] = {kind.name: kind for kind in
+                          (BODY, DIALPLAN, VERB, PLAN_REQUEST, EVENT, CALLBACK)}
+#: What `kind=` takes: a kind's name to judge the document as that kind;
+#: "auto" to recognise a request body, a dialplan or a single verb; "event"
+#: to recognise which of the bodies Routee sends it is.
+KIND_CHOICES = ("auto", "event", *KINDS)
+
+#: Fields only the bodies Routee sends have.
+_SENT_MARKERS = ("messageId", "conversationTrackingId", "collectedTones")
+#: Fields only a callback body has.
+_CALLBACK_MARKERS = ("status", "direction", "originatingService", "respectQuietHours",
+                     "duration", "price")
+#: Fields only what you send to Routee has.
+_SENT_TO_ROUTEE_MARKERS = ("type", "verbs", "dialPlan", "dialPlanUrl")
+
+
+def recognise(payload: Any, asked: str = "auto") -> Kind:
+    """The kind a parsed document is judged as, for `asked` (one of
+    `KIND_CHOICES`). A document that is not an object is judged as what
+    was asked, or as a request body."""
+    if asked in KINDS:
+        return KINDS[asked]
+    obj = payload if isinstance(payload, dict) else {}
+    if asked == "event":
+        keys = {key.lower() for key in obj}   # a misspelt case still tells the kind
+        if keys & {key.lower() for key in _CALLBACK_MARKERS}:
+            return CALLBACK
+        return EVENT if "collectedtones" in keys else PLAN_REQUEST
+    if "type" in obj and not {"verbs", "dialPlan", "dialPlanUrl"} & obj.keys():
+        return VERB
+    if isinstance(payload, list) and payload and \
+            all(isinstance(item, dict) and "type" in item for item in payload):
+        return DIALPLAN   # verbs without the {"verbs": …} around them
+    return DIALPLAN if schemas.schema_for(payload) == resources.DIALPLAN else BODY
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationReport(FileReport):
+    """A `FileReport` that also says what the document was judged as
+    (None when it is not JSON)."""
+
+    kind: Kind | None = None
+    #: what the document is, for people: "a single verb (DIAL)"
+    judged_as: str = "not JSON"
+
+
+def validate_json(source: str | bytes, filename: str = "<string>", *,
+                  config=None, kind: str = "auto") -> ValidationReport:
+    """Check one JSON document (text, or bytes that should be UTF-8).
+
+    `kind` (one of `KIND_CHOICES`) says what the document is, or how to
+    recognise it; the report says what it was judged as. `config` (a
+    `config.Config`) selects the warnings reported, as for `.call` files;
+    errors are always kept. Never raises on bad input.
     """
+    if kind not in KIND_CHOICES:
+        raise ValueError(f"kind must be one of {', '.join(KIND_CHOICES)}, not {kind!r}")
     if isinstance(source, (bytes, bytearray, memoryview)):
         text, diagnostics = _decode(bytes(source), filename)
         if text is None:
-            return FileReport(filename, None, tuple(diagnostics))
+            return ValidationReport(filename, None, tuple(diagnostics))
     else:
         text = strip_bom(source)
-    diagnostics = _Validation(parse_json(text, filename), filename).run()
+    validation = _Validation(parse_json(text, filename), filename, kind)
+    diagnostics = validation.run()
     if config is not None:
         diagnostics = [d for d in diagnostics if config.keeps(d)]
-    return FileReport(filename, text, tuple(sort_diagnostics(diagnostics)))
+    judged = validation.kind if validation.parsed.ok else None
+    return ValidationReport(filename, text, tuple(sort_diagnostics(diagnostics)), judged,
+                            validation.judged_as() if judged else "not JSON")
 
 
-def validate_files(paths: Iterable[str | os.PathLike], *, config=None) -> list[FileReport]:
+def validate_files(paths: Iterable[str | os.PathLike], *, config=None,
+                   kind: str = "auto") -> list[ValidationReport]:
     """`validate_json` for each file; one that cannot be read gets a DP001
     diagnostic instead of an exception."""
     reports = []
@@ -86,11 +174,11 @@ def validate_files(paths: Iterable[str | os.PathLike], *, config=None) -> list[F
                 data = handle.read()
         except (OSError, ValueError) as error:
             reason = getattr(error, "strerror", None) or str(error)
-            reports.append(FileReport(name, None, (rules.UNREADABLE(
+            reports.append(ValidationReport(name, None, (rules.UNREADABLE(
                 Span(name, 1, 1, 1, 2, 0, 1), f"cannot read the file: {reason}",
                 help="check the path and its permissions"),)))
             continue
-        reports.append(validate_json(data, name, config=config))
+        reports.append(validate_json(data, name, config=config, kind=kind))
     return reports
 
 
@@ -193,23 +281,64 @@ _MISSING = object()
 # --- one validation --------------------------------------------------------------
 
 class _Validation:
-    def __init__(self, parsed: ParsedJSON, file: str) -> None:
+    def __init__(self, parsed: ParsedJSON, file: str, asked: str = "auto") -> None:
         self.parsed = parsed
         self.file = file
         self.payload = parsed.value
+        self.asked = asked
         self.diagnostics: list[Diagnostic] = list(parsed.diagnostics)
-        self.schema = schemas.schema_for(self.payload)
-        self.conversation = self.schema == schemas.CONVERSATION
+        self.kind = recognise(self.payload, asked)
+        self.schema = self.kind.schema
+        self.conversation = self.kind is BODY
         #: Paths the schema reported; the semantic checks leave them alone.
         self.flagged: set[Path] = set()
 
     def run(self) -> list[Diagnostic]:
         if not self.parsed.ok:
             return self.diagnostics
+        if self._other_kind():
+            return self.diagnostics
         self._schema_rules()
         if isinstance(self.payload, dict):
             self._semantic_rules()
         return _unique(self.diagnostics)
+
+    def judged_as(self) -> str:
+        if isinstance(self.payload, list) and self.kind is DIALPLAN:
+            return "a list of verbs"
+        if self.kind is VERB and self.verb_type(()):
+            return f"a single verb ({self.verb_type(())})"
+        return self.kind.what
+
+    def _other_kind(self) -> bool:
+        """Whether the document is plainly of a kind other than the ones
+        asked for (a body Routee sends, given as one to send, or the other
+        way round); then that is the one thing to say about it."""
+        if not isinstance(self.payload, dict) or self.asked not in ("auto", "event"):
+            return False
+        sent = [key for key in _SENT_MARKERS if key in self.payload]
+        to_routee = [key for key in _SENT_TO_ROUTEE_MARKERS if key in self.payload]
+        if self.asked == "auto" and sent and not to_routee:
+            kind = recognise(self.payload, "event")
+            self.kind, self.schema = kind, kind.schema
+            self.report(rules.PAYLOAD_SCHEMA, (sent[0],),
+                        f"this is {kind.what}, not a document to send to Routee (it has "
+                        f"{_names(sent)})", span=self.key_span((sent[0],)),
+                        label="only Routee's own requests have this",
+                        help=f"validate it as what Routee sends: dialplan validate --kind "
+                             f"event (or --kind {kind.name})")
+            return True
+        if self.asked == "event" and to_routee and not sent:
+            kind = recognise(self.payload)
+            self.kind, self.schema = kind, kind.schema
+            self.report(rules.PAYLOAD_SCHEMA, (to_routee[0],),
+                        f"this is {kind.what}, which is sent to Routee, not a body Routee "
+                        f"sends (it has {_names(to_routee)})",
+                        span=self.key_span((to_routee[0],)),
+                        label="only what is sent to Routee has this",
+                        help=f"validate it without --kind event (or with --kind {kind.name})")
+            return True
+        return False
 
     # --- helpers -------------------------------------------------------------------
 
@@ -248,11 +377,15 @@ class _Validation:
 
     def report(self, rule, path: Path, message: str, *, span: Span | None = None,
                label: str | None = None, help: str | None = None,
-               related: Iterable[Related] = ()) -> None:
+               related: Iterable[Related] = (), fixes: Iterable[Fix] = ()) -> None:
         pointer = json_pointer(path)
         where = f"at {pointer}" if pointer else "at the top level"
         self.diagnostics.append(rule(span or self.span(path), f"{message} ({where})",
-                                     label=label, help=help, related=related))
+                                     label=label, help=help, related=related, fixes=fixes))
+
+    def is_verb(self, path: Path) -> bool:
+        """Whether `path` is where a verb is: verbs/N, or the top of a single verb."""
+        return _is_verb_path(path) or (not path and self.kind is VERB)
 
     def verb_type(self, path: Path) -> str | None:
         """The type of the verb at `path` (a verbs/N path), if it is one Routee has."""
@@ -261,10 +394,11 @@ class _Validation:
         return kind if kind in VERB_TYPES else None
 
     def object_name(self, path: Path) -> str:
-        if not path:
-            return "the request body" if self.conversation else "the plan"
-        last = path[-1]
-        if _is_verb_path(path):
+        if not path and self.kind is not VERB:
+            return {BODY: "the request body", DIALPLAN: "the plan"}.get(self.kind,
+                                                                         self.kind.what)
+        last = path[-1] if path else None
+        if self.is_verb(path):
             kind = self.verb_type(path)
             return f"a {kind} verb" if kind else "a verb"
         return {"message": "a SAY message", "to": "`to`"}.get(str(last), f"'{last}'")
@@ -281,6 +415,9 @@ class _Validation:
         # is what to fix.
         mistyped = {e.path for e in errors if e.keyword == "type"}
         errors = [e for e in errors if e.keyword == "type" or e.path not in mistyped]
+        if self.kind is BODY and self._verbs_for_a_plan(("dialPlan",)):
+            # What is wrong inside is said once the verbs are in a plan.
+            errors = [e for e in errors if e.path[:1] != ("dialPlan",)]
         renamed: dict[Path, set[str]] = {}
         for error in errors:
             if error.keyword == "additionalProperties":
@@ -296,10 +433,28 @@ class _Validation:
             else:
                 handler(error)
 
+    def _verbs_for_a_plan(self, path: Path) -> bool:
+        """Whether the plan at `path` is given as one verb or a list of
+        verbs (as Routee's reference pages show verbs); if so, says so."""
+        plan = self.node(path)
+        if isinstance(plan, dict) and "type" in plan and "verbs" not in plan:
+            what = "a single verb"
+        elif isinstance(plan, list) and plan and \
+                all(isinstance(item, dict) and "type" in item for item in plan):
+            what = "a list of verbs"
+        else:
+            return False
+        self.flagged.add(path)
+        self.report(rules.PLAN_SHAPE, path, f"dialPlan holds {what}, not a plan",
+                    label='a plan is {"verbs": […]}',
+                    help='write "dialPlan": {"verbs": [ … ]} with the verbs inside')
+        return True
+
     def _generic(self, error: schemas.SchemaError) -> None:
         message = error.message if len(error.message) <= 200 else error.message[:199] + "…"
         self.report(rules.PAYLOAD_SCHEMA, error.path, f"this does not match Routee's schema: "
-                                                      f"{message}")
+                                                      f"{message}",
+                    help=f"{self.kind.what} is described in schemas/{self.schema}")
 
     def _field(self, path: Path) -> str:
         if not path:
@@ -341,11 +496,16 @@ class _Validation:
             if not error.path and self.conversation and key == "verbs":
                 message, help = ("'verbs' is not a field of the request body",
                                  'the verbs go inside "dialPlan": {"verbs": […]}')
+            elif not error.path and self.kind in (BODY, DIALPLAN) and key == "type":
+                message, help = (f"'type' is not a field of {name}: this is a verb",
+                                 'validate it as a verb (--kind verb), or send it inside '
+                                 + ('"dialPlan": ' if self.conversation else "")
+                                 + '{"verbs": [ … ]}')
             elif error.path and error.path[-1] == "to":
                 message = f"'{key}' is not a kind of recipient"
                 help = "`to` holds exactly one of: phone, sip, viber"
             else:
-                kind = self.verb_type(error.path) if _is_verb_path(error.path) else None
+                kind = self.verb_type(error.path) if self.is_verb(error.path) else None
                 what = f"a {kind} field" if kind else f"a field of {name}"
                 message = f"'{key}' is not {what}"
                 help = f"{name} takes: " + ", ".join(allowed) if allowed else None
@@ -396,6 +556,14 @@ class _Validation:
             self.report(rules.PAYLOAD_SCHEMA, error.path, message,
                         help="a verb's type is one of: " + ", ".join(VERB_TYPES))
         else:
+            spelt = values.suggest(name, [key for key in obj if key not in allowed]) \
+                if isinstance(obj, dict) else None
+            if spelt is not None:
+                self.report(rules.PAYLOAD_SCHEMA, error.path + (spelt,),
+                            f"{owner} needs '{name}'; '{spelt}' is spelt differently",
+                            span=self.key_span(error.path + (spelt,)),
+                            label=f"'{name}'?", help=f"rename it to '{name}'")
+                return
             self.report(rules.PAYLOAD_SCHEMA, error.path, message,
                         help=f"{owner} takes: " + ", ".join(allowed) if allowed else None)
 
@@ -410,26 +578,21 @@ class _Validation:
         path, field = error.path, self._field(error.path)
         last = path[-1] if path else None
         if not path:
-            self.report(rules.PAYLOAD_SCHEMA, path,
-                        f"the payload must be a JSON object, not {_describe(value)}",
-                        help='write a request body {"from": …, "to": …, "dialPlan": '
-                             '{"verbs": […]}} or a plan {"verbs": […]}')
+            self._not_an_object(value)
             return
-        if isinstance(value, str) and expected == "integer" and \
-                re.fullmatch(r"\s*-?[0-9]+\s*", value):
-            number = int(value)
+        unquoted = _unquoted(value, expected, last in SECONDS_FIELDS)
+        if unquoted is not None:
+            wanted = "a boolean" if expected == "boolean" else "a number"
             self.report(rules.PAYLOAD_SCHEMA, path,
-                        f"{field} is the string {json.dumps(value)}, not a number",
-                        label="quoted", help=f"write {number} without quotes: Routee "
-                                             "wants a JSON number, not a string")
+                        f"{field} is the string {json.dumps(value)}, not {wanted}: "
+                        f"{json.dumps(value)} → {unquoted}",
+                        label=f"write {unquoted}",
+                        help=f"write {unquoted} without quotes: Routee wants a JSON "
+                             f"{'boolean' if expected == 'boolean' else 'number'}, not a string",
+                        fixes=[Fix(self.span(path), unquoted)])
             return
-        if isinstance(value, str) and expected == "boolean" and \
-                value.strip().lower() in ("true", "false"):
-            literal = value.strip().lower()
-            self.report(rules.PAYLOAD_SCHEMA, path,
-                        f"{field} is the string {json.dumps(value)}, not a boolean",
-                        label="quoted", help=f"write {literal} without quotes: Routee "
-                                             "wants a JSON boolean, not a string")
+        if expected == "object" and isinstance(value, str) and \
+                self._object_as_string(path, value):
             return
         if expected == "integer" and isinstance(value, float) and last in SECONDS_FIELDS:
             low = int(value) if value >= 0 else 0
@@ -438,18 +601,89 @@ class _Validation:
                         help=f"Routee counts in whole seconds: {low} or {low + 1}")
             return
         if expected == "integer" and isinstance(value, float):
+            low = math.floor(value)
             self.report(rules.PAYLOAD_SCHEMA, path,
-                        f"{field} must be a whole number, not {_describe(value)}")
+                        f"{field} must be a whole number, not {_describe(value)}",
+                        help=f"write {low} or {low + 1}")
             return
-        if _is_verb_path(path):
+        if self.is_verb(path):
             self.report(rules.PAYLOAD_SCHEMA, path,
                         f"a verb must be an object, not {_describe(value)}",
                         help='for example {"type": "PAUSE", "duration": 2}')
             return
         wanted = _TYPE_NAMES.get(expected, f"of type {expected}") if isinstance(expected, str) \
             else "something else"
+        quoted = json.dumps(str(value)) if expected == "string" and _is_number(value) else None
+        example = self._example(path, expected)
         self.report(rules.PAYLOAD_SCHEMA, path, f"{field} must be {wanted}, not "
-                                                f"{_describe(value)}")
+                                                f"{_describe(value)}",
+                    help=f"write it in quotes: {quoted}" if quoted else
+                    f'for example "{last}": {example}' if isinstance(last, str) else
+                    f"for example {example}",
+                    fixes=[Fix(self.span(path), quoted)] if quoted else ())
+
+    def _example(self, path: Path, expected: Any) -> str:
+        """A value of the right kind for the field at `path`, as JSON."""
+        last = path[-1] if path else None
+        facts = self.facts(path)
+        if facts.has("phone"):
+            return '"+306912345678"'
+        if facts.has("url"):
+            return '"https://hooks.example.com/routee"'
+        if isinstance(last, str) and last in _EXAMPLES:
+            return _EXAMPLES[last]
+        if isinstance(expected, list):
+            expected = expected[0]
+        return _TYPE_EXAMPLES.get(expected, "null")
+
+    def _not_an_object(self, value: Any) -> None:
+        if self.kind.sent_by_routee:
+            help = f"{self.kind.what} is a JSON object"
+        elif isinstance(value, list) and value and \
+                all(isinstance(item, dict) and "type" in item for item in value):
+            self.report(rules.PLAN_SHAPE, (), "these are verbs without the dialplan around "
+                                              "them", label='wrap them in {"verbs": …}',
+                        help='a dialplan is an object: write {"verbs": [ … ]}')
+            return
+        else:
+            help = ('write a request body {"from": …, "to": …, "dialPlan": {"verbs": […]}}, '
+                    'a plan {"verbs": […]} or one verb {"type": "SAY", …}')
+        what = "the payload" if self.asked in ("auto", "event") else self.kind.what
+        self.report(rules.PAYLOAD_SCHEMA, (), f"{what} must be a JSON object, not "
+                                              f"{_describe(value)}", help=help)
+
+    def _object_as_string(self, path: Path, value: str) -> bool:
+        """A string where Routee's examples have an object: `callback`,
+        `to`, `machineDetection`. Reported with the object to write."""
+        last = path[-1]
+        found = re.search(r"https?://\S+", value)
+        url = found.group() if found else "https://hooks.example.com/status"
+        if last == "callback":
+            self.report(rules.PAYLOAD_SCHEMA, path,
+                        f"callback must be an object {{url, strategy}}, not "
+                        f"{_describe(value)}", label="an object goes here",
+                        help=f'write "callback": {{"url": "{url}", "strategy": "OnChange"}} '
+                             "(OnChange: every status; OnCompletion: the final one)")
+        elif last == "to":
+            compact = re.sub(r"[\s\-.()]", "", value)
+            kind = "sip" if "@" in value else ("phone" if compact.startswith("+") else "viber")
+            address = compact if kind != "sip" else value.removeprefix("sip:")
+            self.report(rules.PAYLOAD_SCHEMA, path,
+                        f"`to` must be an object {{phone | sip | viber}}, not "
+                        f"{_describe(value)}", label="an object goes here",
+                        help=f'write "to": {{"{kind}": {json.dumps(address)}}}')
+        elif last == "machineDetection":
+            strategy = value.strip().capitalize()
+            strategy = strategy if strategy in routee.MACHINE_STRATEGIES.values() else "Hangup"
+            self.report(rules.PAYLOAD_SCHEMA, path,
+                        f"machineDetection must be an object {{strategy, eventUrl}}, not "
+                        f"{_describe(value)}", label="an object goes here",
+                        help=f'write "machineDetection": {{"strategy": "{strategy}"}}'
+                             + (' with "eventUrl" for Continue' if strategy == "Continue"
+                                else ""))
+        else:
+            return False
+        return True
 
     # enum and const: a value outside a fixed list.
 
@@ -468,7 +702,9 @@ class _Validation:
                         help="Routee's languages: " + " ".join(routee.LANGUAGES))
             return
         guess = values.suggest(value, [str(c) for c in choices]) if isinstance(value, str) else None
-        if last == "type" and _is_verb_path(path[:-1]) and isinstance(value, str):
+        if guess and guess[:1].lower() != value[:1].lower():
+            guess = None  # "Answered" is not a slip for "NoAnswer": a typo keeps the first letter
+        if last == "type" and self.is_verb(path[:-1]) and isinstance(value, str):
             message = f"'{value}' is not a verb type"
         elif choices:
             message = f"{field} must be one of {', '.join(map(str, choices))}, not " \
@@ -515,6 +751,9 @@ class _Validation:
                                              f"Routee takes at most {routee.MAX_URL_LENGTH}",
                         help="shorten it, e.g. move state from the query string to "
                              "your server")
+        elif isinstance(value, str) and not value:
+            self.report(rules.PAYLOAD_SCHEMA, path, f"{self._field(path)} is empty",
+                        help="write its value, or leave the field out if it is optional")
         else:
             self._generic(error)
 
@@ -523,7 +762,10 @@ class _Validation:
         path = error.path
         facts = self.facts(path)
         text = value if isinstance(value, str) else ""
-        if facts.has("phone"):
+        if _placeholder(text) and (facts.has("phone") or facts.has("target/properties/viber")):
+            self._placeholder(path, text, rules.BAD_PHONE if facts.has("phone")
+                              else rules.BAD_VIBER)
+        elif facts.has("phone"):
             compact = re.sub(r"[\s\-.()]", "", text)
             if re.fullmatch(r"[0-9]+", compact):
                 self.report(rules.BAD_PHONE, path,
@@ -557,6 +799,14 @@ class _Validation:
         else:
             self._generic(error)
 
+    def _placeholder(self, path: Path, text: str, rule) -> None:
+        example = {rules.BAD_VIBER: '"306912345678" (digits only)',
+                   rules.BAD_SENDER: '"+302101234567", your caller id'}
+        self.report(rule, path, f"'{text}' is not a number: a placeholder?",
+                    label="a placeholder, as in Routee's examples",
+                    help="put the real number here, e.g. "
+                         + example.get(rule, '"+306912345678" (E.164)'))
+
     def _kw_minimum(self, error: schemas.SchemaError) -> None:
         value = self.node(error.path)
         path = error.path
@@ -568,10 +818,15 @@ class _Validation:
             self.report(rules.BAD_REPEAT, path,
                         f"repeat takes a count of 0 or more, or -1 for forever, not "
                         f"{_describe(value)}", help="repeat 2, or -1 to repeat forever")
-        elif last in SECONDS_FIELDS:
+        elif last in SECONDS_FIELDS and self.kind is not CALLBACK:
             self.report(rules.SHORT_DURATION, path,
                         f"'{last}' must be at least 1 s, not {_describe(value)}",
                         help="Routee counts in whole seconds; the shortest is 1")
+        elif _is_number(self.facts(path).first("minimum")):
+            least = self.facts(path).first("minimum")
+            self.report(rules.PAYLOAD_SCHEMA, path,
+                        f"{self._field(path)} must be at least {least}, not {_describe(value)}",
+                        help=f"write {least} or more")
         else:
             self._generic(error)
 
@@ -641,18 +896,23 @@ class _Validation:
     # --- rules the schema cannot express ------------------------------------------------
 
     def _semantic_rules(self) -> None:
-        if self.conversation:
+        if self.kind is VERB:
+            self._plan([((), self.payload)], whole=False)
+            return
+        if self.kind is BODY:
             self._sender(("from",))
             self._target(("to",))
             self._url(("dialPlanUrl",))
             self._url(("callback", "url"))
             self._url(("machineDetection", "eventUrl"))
             base: Path = ("dialPlan", "verbs")
-        else:
+        elif self.kind is DIALPLAN:
             base = ("verbs",)
+        else:
+            return  # what Routee sends: its schema says all we know
         verbs = self.node(base)
         if isinstance(verbs, list):
-            self._plan(base, verbs)
+            self._plan([(base + (index,), verb) for index, verb in enumerate(verbs)])
 
     def _usable(self, path: Path) -> Any:
         """The value at `path`, or _MISSING when absent or already reported."""
@@ -660,15 +920,16 @@ class _Validation:
             return _MISSING
         return self.node(path)
 
-    def _plan(self, base: Path, verbs: list) -> None:
+    def _plan(self, verbs: list[tuple[Path, Any]], whole: bool = True) -> None:
+        """The rules of each verb, and (for a `whole` plan, not one verb on
+        its own) the rules of the plan."""
         collects: list[Path] = []
         barge_ins: list[Path] = []
         forever: Path | None = None
         unreachable_reported = False
-        for index, verb in enumerate(verbs):
+        for path, verb in verbs:
             if not isinstance(verb, dict):
                 continue
-            path = base + (index,)
             if forever is not None and not unreachable_reported:
                 unreachable_reported = True
                 self._findings([planrules.unreachable_verb(path, forever + ("repeat",),
@@ -698,6 +959,8 @@ class _Validation:
                 if _is_number(ring) and ring > high:
                     self._findings([planrules.long_dial_ring(
                         path + ("hangupDelay",), _describe(ring), planrules.JSON)])
+        if not whole:
+            return
         collect_verbs = [planrules.Verb(p, p) for p in collects]
         self._findings(planrules.second_collects(collect_verbs, planrules.JSON)
                        + planrules.useless_interruptibles(barge_ins, collect_verbs,
@@ -723,6 +986,9 @@ class _Validation:
         sender = self._usable(path)
         if not isinstance(sender, str) or not sender:
             return
+        if _placeholder(sender):
+            self._placeholder(path, sender, rules.BAD_SENDER)
+            return
         values.sender(sender, self.span(path), self._at(path), spaced_phone=False)
 
     def _target(self, path: Path) -> None:
@@ -747,9 +1013,54 @@ class _Validation:
         return report
 
 
+#: A value of each field whose type alone says too little, as JSON.
+_EXAMPLES = {
+    "from": '"+302101234567"', "to": '{"phone": "+306912345678"}', "sip": '"alice@pbx.example.com"',
+    "viber": '"306912345678"', "text": '"Hello."', "message":
+    '{"text": "Hello.", "language": "en-GB"}', "verbs": '[{"type": "PAUSE", "duration": 1}]',
+    "dialPlan": '{"verbs": [ … ]}', "callback":
+    '{"url": "https://hooks.example.com/status", "strategy": "OnChange"}',
+    "machineDetection": '{"strategy": "Hangup"}', "status": '{"name": "Completed"}',
+    "collectedTones": '"12#"', "hangupDelay": "30", "maxDuration": "600", "duration": "2",
+    "maxDigits": "4", "repeat": "2", "messageId": '"3f2a6c1e-…"',
+    "conversationTrackingId": '"b1c7e0a2-…"',
+}
+_TYPE_EXAMPLES = {"integer": "1", "number": "0.5", "string": '"…"', "boolean": "true",
+                  "object": "{ … }", "array": "[ … ]"}
+
 _TYPE_NAMES = {"integer": "a whole number", "number": "a number", "string": "a string",
                "boolean": "true or false", "object": "an object", "array": "an array",
                "null": "null"}
+
+
+def _unquoted(value: Any, expected: Any, seconds: bool) -> str | None:
+    """The JSON a quoted scalar means, when a number or boolean is wanted:
+    "30" → 30, "true" → true (and "30s" → 30 for a field in seconds)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if expected == "boolean" and text.lower() in ("true", "false"):
+        return text.lower()
+    if expected in ("integer", "number"):
+        if re.fullmatch(r"-?[0-9]{1,15}", text):
+            return str(int(text))
+        if seconds and re.fullmatch(r"[0-9]{1,9} ?(s|sec|secs|seconds?)", text):
+            return str(int(re.match(r"[0-9]+", text).group()))
+        if expected == "number" and re.fullmatch(r"-?[0-9]{1,15}\.[0-9]{1,15}", text):
+            return text
+    return None
+
+
+def _placeholder(text: str) -> bool:
+    """Whether a phone number is a placeholder, as Routee's examples write
+    them: `+3069xxxxxxxx`, `+30 69X XXX XXXX`, `+XXXXXXXXXXXX`."""
+    compact = re.sub(r"[\s\-.()]", "", text)
+    return bool(re.fullmatch(r"\+?[0-9]*[xX#*?_…]{2,}[0-9xX#*?_…]*", compact))
+
+
+def _names(keys: list[str]) -> str:
+    quoted = [f"'{key}'" for key in keys]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 def _is_verb_path(path: Path) -> bool:

@@ -283,7 +283,9 @@ def test_validate_reports_json_problems_at_their_json_position(write):
                               '  "dialPlan": {"verbs": [{"type": "PAUSE", "length": 10}]}\n}\n')
     result = run("validate", "--format", "concise", path)
     assert result.exit_code == 1
-    assert result.output.splitlines()[0].startswith(
+    lines = result.output.splitlines()
+    assert lines[0] == f"{path}: a request body (POST /voice/conversation)"
+    assert lines[1].startswith(
         f"{path}:4:44: error[DP220]: 'length' is not a PAUSE field; did you mean 'duration'?")
 
 

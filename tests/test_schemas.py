@@ -8,6 +8,7 @@ import copy
 import pytest
 from jsonschema import Draft202012Validator
 
+from dialplan_compiler.resources import SCHEMAS
 from dialplan_compiler.schemas import CONVERSATION, DIALPLAN, load_schema, validate
 
 #: The complete example of Routee's documentation (see the project's Routee notes).
@@ -27,7 +28,7 @@ DOCUMENTED_EXAMPLE = {
 DIAL = {"type": "DIAL", "from": "+302101234567", "to": {"phone": "+302107654321"}}
 
 
-@pytest.mark.parametrize("name", [CONVERSATION, DIALPLAN])
+@pytest.mark.parametrize("name", SCHEMAS)
 def test_schema_is_valid_draft_2020_12(name):
     schema = load_schema(name)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
