@@ -208,7 +208,11 @@ BACKOFF_RANGE = (0.0, 60.0)          # seconds; retries never wait longer than 6
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
               help="Fill {NAME} placeholders (repeatable; a CSV column of that name wins).")
 @click.option("--dry-run", is_flag=True,
-              help="Print the exact HTTP request(s), token redacted, and send nothing.")
+              help="Print the exact HTTP request(s), token redacted, and send nothing; for a "
+                   "campaign, first its estimate (calls, placing time, talk time).")
+@click.option("--prices", "prices_path", type=click.Path(exists=True, dir_okay=False),
+              help="With --recipients --dry-run: a CSV of prices per E.164 prefix, to add "
+                   "the cost per country and in all to the estimate (docs/preview.md).")
 @click.option("--wait", is_flag=True,
               help="Follow the call to its end; exit 0 only if it ends Completed.")
 @click.option("--rate", type=Bounded(*RATE_RANGE), default=1.0,
@@ -240,7 +244,7 @@ def call_command(path: str, to: str | None, recipients: str | None, variables: t
                  dry_run: bool, wait: bool, rate: float, journal_path: str | None,
                  retry_unknown: bool, report_path: str | None, api_url: str | None,
                  auth_url: str | None, cache_token: bool, timeout: float, backoff: float,
-                 config_path: str | None, color: str) -> None:
+                 config_path: str | None, color: str, prices_path: str | None) -> None:
     """Place a call with a .call file: to one recipient, or to every row of a CSV.
 
     Compiles first and refuses on any error. Credentials come from
@@ -253,7 +257,10 @@ def call_command(path: str, to: str | None, recipients: str | None, variables: t
 
     options = placing.CallOptions(to, recipients, dry_run, wait, rate, journal_path,
                                   retry_unknown, report_path, api_url, auth_url, cache_token,
-                                  timeout, backoff)
+                                  timeout, backoff, prices=prices_path)
+    if prices_path and not (dry_run and recipients):
+        raise click.UsageError("--prices prices a campaign's estimate: use it with "
+                               "--recipients and --dry-run")
     if (to is None) == (recipients is None):
         raise click.UsageError("give one of --to RECIPIENT (one call) and --recipients FILE.csv "
                                "(a campaign)")
@@ -561,18 +568,13 @@ def _show_timing(flow, runs: list, output_format: str, prices_path: str | None,
                  to: str | None, speech: str, *, headers: bool) -> None:
     from .emitter import to_json
     from .menus.timed import TimingError, time_flow, timing_document, timing_lines
-    from .pricing import PriceError, load_prices
+    from .pricing import PricesUnusable, read_prices
 
     check_argument("--to", to)
-    prices = None
-    if prices_path is not None:
-        try:
-            prices = load_prices(prices_path)
-        except PriceError as error:
-            raise FileProblem(f"{error}; help: the header is "
-                              "prefix,price_per_minute,increment_seconds[,currency]") from None
-        except OSError as error:
-            raise FileProblem(f"cannot read {prices_path}: {error.strerror}") from None
+    try:
+        prices = None if prices_path is None else read_prices(prices_path)
+    except PricesUnusable as error:
+        raise FileProblem(str(error)) from None
     try:
         timed = time_flow(flow, runs, speech=speech, prices=prices, number=to)
     except TimingError as error:
