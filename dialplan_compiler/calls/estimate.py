@@ -7,7 +7,7 @@ Each call is timed as `dialplan simulate --all --timing` times its script:
 every path of the row's compiled plan (a script with menus: of the script
 compiled with the command's --var values), from the shortest path's least
 to the longest path's most, cut at the call's limit. Speech is timed at the
-speaking rate per language (menus.timing.SPEAKING_RATES): the same figure
+speaking rate per language (speaking.SPEAKING_RATES): the same figure
 on every installation, and quick for a long list.
 """
 

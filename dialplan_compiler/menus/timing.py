@@ -41,21 +41,13 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal
 from urllib.parse import urlsplit
 
+# SPEAKING_RATES and DEFAULT_RATE are read here as they were before they moved.
+from ..speaking import DEFAULT_RATE, SPEAKING_RATES, rate_seconds  # noqa: F401
 from . import engine
 from .simulate import Flow, Run
 
-#: Characters per second (spaces and punctuation included) of espeak-ng
-#: 1.52 (espeakng-loader 0.2.4) at its default speed (175 words a minute),
-#: female voice, saying CALIBRATION[language], measured with
-#: `audio.speech_seconds` (characters / seconds, one decimal). The voice the
-#: preview uses, so the two sources agree to within a sentence's variation.
-SPEAKING_RATES: dict[str, float] = {
-    "en-US": 18.2, "en-GB": 18.5, "de-DE": 16.8, "fr-FR": 21.8, "it-IT": 17.1,
-    "pt-BR": 15.3, "es-ES": 16.2, "es-LA": 15.5, "el-GR": 18.2, "bg-BG": 15.5,
-    "pl-PL": 13.7, "hu-HU": 15.2, "sv-SE": 15.1, "ru-RU": 17.0,
-}
-#: A language not in the table (e.g. an unfilled "{language}") is spoken at this rate.
-DEFAULT_RATE = 17.0
+#: The speaking rates (characters per second) and the rate of a language
+#: not in the table live in `speaking.py`, which the checker reads too.
 #: The sentences SPEAKING_RATES was measured on: "your appointment is
 #: tomorrow at ten; press one to confirm it, or two to cancel it".
 CALIBRATION: dict[str, str] = {
@@ -119,7 +111,7 @@ def say_seconds(text: str, language: str, gender: str | None = None,
         if language in VOICES:
             return speech_seconds(text, language, gender if gender in ("male", "female")
                                   else None)
-    return round(len(text) / SPEAKING_RATES.get(language, DEFAULT_RATE), 2)
+    return rate_seconds(text, language)
 
 
 @dataclass(frozen=True)

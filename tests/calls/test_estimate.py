@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from dialplan_compiler import cli
 from dialplan_compiler.calls.estimate import duration_text
-from dialplan_compiler.menus.timing import SPEAKING_RATES
+from dialplan_compiler.speaking import SPEAKING_RATES
 
 from helpers import urls
 

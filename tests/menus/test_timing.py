@@ -20,7 +20,8 @@ from hypothesis import given, settings, strategies as st
 
 from dialplan_compiler.menus import engine
 from dialplan_compiler.menus.simulate import Flow, Run, every_path, load, simulate
-from dialplan_compiler.menus.timing import (SPEAKING_RATES, UNKNOWN_PLAY, menu_timings, report,
+from dialplan_compiler.speaking import SPEAKING_RATES
+from dialplan_compiler.menus.timing import (UNKNOWN_PLAY, menu_timings, report,
                                             say_seconds, speech_source, time_path, time_paths)
 
 from helpers import EXAMPLE_VARIABLES, ROOT, matches_golden

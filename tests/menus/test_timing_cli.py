@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from dialplan_compiler.cli import main
 from dialplan_compiler.menus.simulate import every_path, load, run_lines
-from dialplan_compiler.menus.timing import SPEAKING_RATES
+from dialplan_compiler.speaking import SPEAKING_RATES
 
 from helpers import EXAMPLE_VARIABLES, ROOT, matches_golden
 
