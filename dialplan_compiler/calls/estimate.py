@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any, Iterator
 
 from ..menus.simulate import Flow, SimulationError, every_path, load
-from ..menus.timed import SPEECH_SOURCES, cost_text, range_text, seconds_text
+from ..menus.timed import cost_text, range_text, seconds_text
 from ..menus.timing import RATE, time_paths
 from ..errors import DialplanError
 from ..pricing import (CampaignEstimate, CountryEstimate, Prices, PricesUnusable,
@@ -29,6 +29,11 @@ from ..pricing import (CampaignEstimate, CountryEstimate, Prices, PricesUnusable
 
 class EstimateError(DialplanError):
     """The estimate cannot be made (a prices file that cannot be read); str() says why."""
+
+
+#: Where the estimate's speech time comes from, as it says.
+SPEECH = ("speech is timed at a speaking rate per language (characters a second, measured on "
+          "espeak-ng); Routee's own voices pace differently")
 
 
 @dataclass
@@ -65,7 +70,7 @@ def estimate(recipients: list[tuple[str, dict[str, Any]]], text: str, name: str,
              variables: dict[str, str], rate: float, prices: Prices | None = None) -> Estimate:
     """The estimate of calling each (number, compiled request body) of
     `recipients` at `rate` calls a second."""
-    notes: list[str] = []
+    unanswered: list[str] = []
     menus: Flow | None = None
     by_plan: dict[str, tuple[tuple[float, float], list[str]]] = {}
     for number, payload in recipients:
@@ -82,7 +87,7 @@ def estimate(recipients: list[tuple[str, dict[str, Any]]], text: str, name: str,
                 if menus.bundle is not None:
                     flow = menus
                 else:
-                    notes.append(f"the keys go to {event_url}: what it answers is not timed")
+                    unanswered.append(event_url)
             by_plan[key] = (call_range(flow), [])
         by_plan[key][1].append(number)
     parts = [estimate_campaign(numbers, duration, prices or Prices({}), rate=rate)
@@ -90,7 +95,13 @@ def estimate(recipients: list[tuple[str, dict[str, Any]]], text: str, name: str,
     campaign = _merged(parts, rate, prices)
     low = min((d[0] for d, _ in by_plan.values()), default=0.0)
     high = max((d[1] for d, _ in by_plan.values()), default=0.0)
-    return Estimate(campaign, (low, high), prices, list(dict.fromkeys(notes)))
+    notes = []
+    unanswered = list(dict.fromkeys(unanswered))
+    if unanswered:
+        others = f" (and {len(unanswered) - 1} more)" if len(unanswered) > 1 else ""
+        notes.append(f"the keys go to {unanswered[0]}{others}: what is answered there is "
+                     "not timed")
+    return Estimate(campaign, (low, high), prices, notes)
 
 
 def _merged(parts: list[CampaignEstimate], rate: float,
@@ -154,7 +165,7 @@ def estimate_lines(found: Estimate) -> Iterator[str]:
                    f"{', …' if len(campaign.unpriced) > 3 else ''}): not in the cost")
     for note in found.notes:
         yield f"# note: {note}"
-    yield f"# {SPEECH_SOURCES[RATE]}"
+    yield f"# {SPEECH}"
 
 
 def dry_run_estimate(recipients: list[tuple[str, dict[str, Any]]], text: str, name: str, *,

@@ -29,8 +29,8 @@ SPEECH_SOURCES = {
     ESPEAK: "speech is timed by saying it with espeak-ng (the audio extra), the voice that "
             "stands in for Routee's; Routee's own voices pace differently",
     "rate": "speech is timed at a speaking rate per language (characters a second, measured "
-            "on espeak-ng; install the audio extra to time each text); Routee's own voices "
-            "pace differently",
+            "on espeak-ng; with the audio extra, --speech espeak times each text); Routee's "
+            "own voices pace differently",
 }
 
 
