@@ -549,7 +549,14 @@ def simulate_command(path: str, presses: tuple[str, ...], machine: bool, all_pat
         raise click.UsageError("--all finds the presses itself: drop --press and --machine")
     runs = every_path(flow) if all_paths else [simulate(flow, presses, machine=machine)]
     if timing or prices_path or output_format == "json":
+        if output_format == "json" and (coverage or verbose):
+            raise click.UsageError("--coverage and -v are for text output: drop them for "
+                                   "--format json")
         _show_timing(flow, runs, output_format, prices_path, to, speech, headers=all_paths)
+        if coverage:
+            click.echo()
+            for line in coverage_lines(flow, runs):
+                click.echo(line)
         return
     for index, run in enumerate(runs):
         if all_paths:
@@ -618,8 +625,11 @@ def preview_command(path: str, presses: tuple[str, ...], machine: bool, all_path
         written = preview_paths(runs, output, folder=all_paths)
     except AudioUnavailable as error:
         raise click.UsageError(str(error)) from None
-    except (WriteError, OSError) as error:
+    except WriteError as error:
         raise FileProblem(str(error)) from None
+    except OSError as error:  # the folder of --all cannot be made
+        raise FileProblem(f"cannot write {error.filename or output}: {error.strerror}") \
+            from None
     say = (lambda text: click.echo(text, err=True)) if output == "-" else click.echo
     for item, run in zip(written, runs):
         where = "standard output" if output == "-" else str(item.path)

@@ -98,6 +98,12 @@ def test_bad_usage_exits_2(tmp_path):
     assert run("preview", str(CLINIC), "--all", "--press", "1", "-o",
                str(tmp_path)).exit_code == 2
     assert run("preview", str(CLINIC)).exit_code == 2  # no -o
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder", encoding="utf-8")
+    result = run("preview", str(CLINIC), "--all", "-o", str(taken))
+    assert result.exit_code == 2 and f"cannot write {taken}: File exists" in result.output
+    result = run("preview", str(CLINIC), "-o", str(tmp_path))  # a folder without --all
+    assert result.exit_code == 2 and "Is a directory" in result.output
 
 
 def test_a_plan_fetched_from_a_url_is_noted_not_heard(tmp_path):

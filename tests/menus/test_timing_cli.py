@@ -168,3 +168,13 @@ def test_no_limit_means_no_upper_bound(tmp_path):
     assert "(the script sets no `limit`: nothing ends the call)" in result.output
     [path] = json.loads(run("simulate", str(script), "--format", "json").output)["paths"]
     assert path["total"]["max"] is None and not math.isinf(path["total"]["min"])
+
+
+def test_coverage_follows_the_timings_and_json_refuses_text_options():
+    clinic = str(ROOT / "examples" / "ivr" / "clinic.call")
+    result = run("simulate", clinic, "--all", "--timing", "--coverage", "--speech", "rate")
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip().endswith("outcomes reached")
+    assert "runs  outcome" in result.output and "19 paths, from" in result.output
+    result = run("simulate", clinic, "--format", "json", "--coverage")
+    assert result.exit_code == 2 and "--coverage and -v are for text output" in result.output
