@@ -612,8 +612,8 @@ def preview_command(path: str, presses: tuple[str, ...], machine: bool, all_path
     """
     from .audio import AudioUnavailable
     from .files import WriteError
-    from .menus.preview import STAND_IN, preview_paths
-    from .menus.simulate import every_path, run_flags, simulate
+    from .menus.preview import preview_paths, written_lines
+    from .menus.simulate import every_path, simulate
 
     if all_paths and (presses or machine):
         raise click.UsageError("--all finds the presses itself: drop --press and --machine")
@@ -630,14 +630,8 @@ def preview_command(path: str, presses: tuple[str, ...], machine: bool, all_path
     except OSError as error:  # the folder of --all cannot be made
         raise FileProblem(f"cannot write {error.filename or output}: {error.strerror}") \
             from None
-    say = (lambda text: click.echo(text, err=True)) if output == "-" else click.echo
-    for item, run in zip(written, runs):
-        where = "standard output" if output == "-" else str(item.path)
-        say(f"{where}: {item.seconds:.1f} s, {run_flags(run) or '(no presses)'}")
-        for note in item.notes:
-            say(f"  note: {note}")
-    say(f"{len(written)} file{'s' * (len(written) != 1)} written")
-    say(f"note: {STAND_IN}")
+    for line in written_lines(written, runs, streamed=output == "-"):
+        click.echo(line, err=output == "-")  # standard output may be the WAV itself
 
 
 @main.command(name="test")

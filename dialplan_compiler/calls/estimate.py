@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterator
@@ -150,15 +151,18 @@ def estimate_lines(found: Estimate) -> Iterator[str]:
         currency = campaign.currency
         width = max([len(code) for code in campaign.countries] + [5])
         count_width = max(len(f"{c.calls} calls") for c in campaign.countries.values())
-        unpriced_regions = {region(number) for number in campaign.unpriced}
+        unpriced = Counter(region(number) for number in campaign.unpriced)
         yield f"# cost, by {found.priced.path}:"
         for code, country in sorted(campaign.countries.items()):
             count = f"{country.calls} call{'s' * (country.calls != 1)}"
             shown = cost_text(country.cost, currency)
-            if code in unpriced_regions:
-                shown = "no price" if not any(country.cost) else shown + " (some numbers unpriced)"
+            if unpriced[code] == country.calls:
+                shown = "no price"
+            elif unpriced[code]:
+                shown += f" ({unpriced[code]} unpriced)"
             yield f"#   {code:<{width}}  {count:<{count_width}}  {shown}"
-        yield f"#   {'total':<{width}}  {calls:<{count_width}}  {cost_text(campaign.cost, currency)}"
+        total = cost_text(campaign.cost, currency)
+        yield f"#   {'total':<{width}}  {calls:<{count_width}}  {total}"
         if campaign.unpriced:
             yield (f"# no prefix of {found.priced.path} prices {len(campaign.unpriced)} of the "
                    f"numbers ({', '.join(campaign.unpriced[:3])}"

@@ -28,11 +28,11 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from ..audio import Keys, Play, Rendered, Ringback, Segment, Silence, Speech, render, write_wav
 from ..audio.voices import GENDERS, VOICES
-from .simulate import Run
+from .simulate import Run, run_flags
 from .timing import path_name
 
 #: The caller presses this many seconds into a silence.
@@ -182,6 +182,19 @@ def preview_paths(runs: list[Run], target: str | os.PathLike, *,
     return found
 
 
+def written_lines(written: list[Written], runs: list[Run], *,
+                  streamed: bool = False) -> Iterator[str]:
+    """What `dialplan preview` says of the files it wrote (`streamed`: the
+    one WAV went to standard output): each file's length and path, its
+    notes, and that the voice stands in for Routee's."""
+    for item, run in zip(written, runs):
+        where = "standard output" if streamed else str(item.path)
+        yield f"{where}: {item.seconds:.1f} s, {run_flags(run) or '(no presses)'}"
+        yield from (f"  note: {note}" for note in item.notes)
+    yield f"{len(written)} file{'s' * (len(written) != 1)} written"
+    yield f"note: {STAND_IN}"
+
+
 def _times(verb: dict) -> int | None:
     repeat = verb.get("repeat")
     if repeat == -1:
@@ -190,4 +203,5 @@ def _times(verb: dict) -> int | None:
 
 
 __all__ = ["DEFAULT_RINGBACK", "MAX_RINGBACK", "PRESS_AFTER", "STAND_IN", "Preview", "Written",
-           "file_name", "preview_paths", "render_all", "render_path", "segments", "wav_names"]
+           "file_name", "preview_paths", "render_all", "render_path", "segments", "wav_names",
+           "written_lines"]

@@ -84,7 +84,7 @@ def test_a_number_no_prefix_prices_is_counted_but_not_costed(tmp_path, routee_en
     result = run("call", script, "--recipients", people, "--dry-run", "--prices", prices)
     assert result.exit_code == 0, result.output
     assert "#   CY     1 call   no price" in result.stdout
-    assert "#   GR     4 calls  0.15 EUR (some numbers unpriced)" in result.stdout
+    assert "#   GR     4 calls  0.15 EUR (1 unpriced)" in result.stdout
     assert f"# no prefix of {prices} prices 2 of the numbers (+302101111111, +35799123456)" \
         in result.stdout
 
