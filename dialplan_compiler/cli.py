@@ -573,6 +573,7 @@ def simulate_command(path: str, presses: tuple[str, ...], machine: bool, all_pat
 
 def _show_timing(flow, runs: list, output_format: str, prices_path: str | None,
                  to: str | None, speech: str, *, headers: bool) -> None:
+    from .audio import AudioUnavailable
     from .emitter import to_json
     from .menus.timed import TimingError, time_flow, timing_document, timing_lines
     from .pricing import PricesUnusable, read_prices
@@ -584,7 +585,7 @@ def _show_timing(flow, runs: list, output_format: str, prices_path: str | None,
         raise FileProblem(str(error)) from None
     try:
         timed = time_flow(flow, runs, speech=speech, prices=prices, number=to)
-    except TimingError as error:
+    except (TimingError, AudioUnavailable) as error:  # --speech espeak needs the audio extra
         raise click.UsageError(str(error)) from None
     if output_format == "json":
         click.echo(to_json(timing_document(timed)), nl=False)

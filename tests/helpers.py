@@ -44,6 +44,24 @@ def cli_process(args: list[str], env: dict[str, str], **popen) -> subprocess.Pop
                             stderr=subprocess.PIPE, text=True, **popen)
 
 
+#: `python -c WITHOUT_AUDIO ARGS` runs `dialplan ARGS` in a Python where
+#: espeakng_loader cannot be imported, as on an installation without the
+#: audio extra.
+WITHOUT_AUDIO = """
+import sys
+
+class RefuseAudio:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] == "espeakng_loader":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, RefuseAudio())
+from dialplan_compiler.cli import main
+main(prog_name="dialplan")
+"""
+
+
 def matches_golden(golden: Path, text: str) -> bool:
     """Whether `text` is the golden file's; DIALPLAN_UPDATE_GOLDEN=1 writes it first."""
     if os.environ.get("DIALPLAN_UPDATE_GOLDEN"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 import wave
 
 import pytest
@@ -15,25 +14,9 @@ from dialplan_compiler.cli import main
 from dialplan_compiler.menus.preview import wav_names
 from dialplan_compiler.menus.simulate import every_path, load
 
-from helpers import ROOT
+from helpers import ROOT, WITHOUT_AUDIO
 
 CLINIC = ROOT / "examples" / "ivr" / "clinic.call"
-
-#: `dialplan ARGS` in a Python where espeakng_loader cannot be imported, as
-#: on an installation without the audio extra.
-WITHOUT_AUDIO = textwrap.dedent("""
-    import sys
-
-    class RefuseAudio:
-        def find_spec(self, name, path=None, target=None):
-            if name.partition(".")[0] == "espeakng_loader":
-                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-            return None
-
-    sys.meta_path.insert(0, RefuseAudio())
-    from dialplan_compiler.cli import main
-    main(prog_name="dialplan")
-""")
 
 
 def run(*args: str):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from dialplan_compiler.cli import main
 from dialplan_compiler.menus.simulate import every_path, load, run_lines
 from dialplan_compiler.speaking import SPEAKING_RATES
 
-from helpers import EXAMPLE_VARIABLES, ROOT, matches_golden
+from helpers import EXAMPLE_VARIABLES, ROOT, WITHOUT_AUDIO, matches_golden
 
 GOLDEN = Path(__file__).resolve().parent / "golden_timing_cli"
 EXAMPLES = sorted(list((ROOT / "examples").glob("*.call"))
@@ -178,3 +180,25 @@ def test_coverage_follows_the_timings_and_json_refuses_text_options():
     assert "runs  outcome" in result.output and "19 paths, from" in result.output
     result = run("simulate", clinic, "--format", "json", "--coverage")
     assert result.exit_code == 2 and "--coverage and -v are for text output" in result.output
+
+
+def test_without_the_audio_extra_speech_is_timed_at_the_rate_and_says_so():
+    clinic = str(ROOT / "examples" / "ivr" / "clinic.call")
+    done = subprocess.run([sys.executable, "-c", WITHOUT_AUDIO, "simulate", clinic, "--timing"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == run("simulate", clinic, "--timing", "--speech", "rate").output
+    assert "speaking rate per language" in done.stdout.splitlines()[-1]
+    done = subprocess.run([sys.executable, "-c", WITHOUT_AUDIO, "simulate", clinic, "--timing",
+                           "--speech", "espeak"], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "pip install '.[audio]'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_with_the_audio_extra_speech_is_timed_by_espeak_and_says_so():
+    pytest.importorskip("espeakng_loader")
+    clinic = str(ROOT / "examples" / "ivr" / "clinic.call")
+    document = json.loads(run("simulate", clinic, "--format", "json").output)
+    assert document["speech"] == "espeak" and "espeak-ng" in document["speech_source"]
+    assert {step["source"] for path in document["paths"] for step in path["steps"]
+            if step["step"].startswith("caller hears")} == {"espeak"}
