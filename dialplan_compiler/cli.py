@@ -224,7 +224,11 @@ BACKOFF_RANGE = (0.0, 60.0)          # seconds; retries never wait longer than 6
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
               help="Fill {NAME} placeholders (repeatable; a CSV column of that name wins).")
 @click.option("--dry-run", is_flag=True,
-              help="Print the exact HTTP request(s), token redacted, and send nothing.")
+              help="Print the exact HTTP request(s), token redacted, and send nothing; for a "
+                   "campaign, first its estimate (calls, placing time, talk time).")
+@click.option("--prices", "prices_path", type=click.Path(exists=True, dir_okay=False),
+              help="With --recipients --dry-run: a CSV of prices per E.164 prefix, to add "
+                   "the cost per country and in all to the estimate (docs/preview.md).")
 @click.option("--wait", is_flag=True,
               help="Follow the call to its end; exit 0 only if it ends Completed (other "
                    "outcomes: docs/calls.md).")
@@ -252,8 +256,8 @@ def call_command(path: str, to: str | None, recipients: str | None, variables: t
                  dry_run: bool, wait: bool, wait_timeout: float | None, rate: float,
                  journal_path: str | None, retry_unknown: bool, report_path: str | None,
                  api_url: str | None, auth_url: str | None, cache_token: bool, timeout: float,
-                 backoff: float,
-                 config_path: str | None, color: str) -> None:
+                 backoff: float, config_path: str | None, color: str,
+                 prices_path: str | None) -> None:
     """Place a call with a .call file: to one recipient, or to every row of a CSV.
 
     Compiles first and refuses on any error. Credentials come from
@@ -266,7 +270,11 @@ def call_command(path: str, to: str | None, recipients: str | None, variables: t
 
     options = placing.CallOptions(to, recipients, dry_run, wait, rate, journal_path,
                                   retry_unknown, report_path, api_url, auth_url, cache_token,
-                                  timeout, backoff, wait_timeout=wait_timeout)
+                                  timeout, backoff, wait_timeout=wait_timeout,
+                                  prices=prices_path)
+    if prices_path and not (dry_run and recipients):
+        raise click.UsageError("--prices prices a campaign's estimate: use it with "
+                               "--recipients and --dry-run")
     if (to is None) == (recipients is None):
         raise click.UsageError("give one of --to RECIPIENT (one call) and --recipients FILE.csv "
                                "(a campaign)")
@@ -573,25 +581,51 @@ def _load_flow(path: str, variables: tuple[str, ...]):
         sys.exit(EXIT_FINDINGS)
 
 
+def _caller_options(all_help: str):
+    """The options that say which path a call takes: --press, --machine, --all."""
+    def apply(command):
+        for option in reversed((
+                click.option("--press", "presses", multiple=True, metavar="KEYS",
+                             help="What the caller does at the next question: keys such as 1 "
+                                  "or 1234#, `timeout` (nothing) or `hangup` (repeatable, "
+                                  "in order)."),
+                click.option("--machine", is_flag=True, help="A machine answers the call."),
+                click.option("--all", "all_paths", is_flag=True, help=all_help))):
+            command = option(command)
+        return command
+    return apply
+
+
 @main.command(name="simulate")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@click.option("--press", "presses", multiple=True, metavar="KEYS",
-              help="What the caller does at the next question: keys such as 1 or 1234#, "
-                   "`timeout` (nothing) or `hangup` (repeatable, in order).")
-@click.option("--machine", is_flag=True, help="A machine answers the call.")
-@click.option("--all", "all_paths", is_flag=True,
-              help="Simulate every path: every choice of every menu at every try.")
+@_caller_options("Simulate every path: every choice of every menu at every try.")
 @click.option("--coverage", is_flag=True, help="Show which outcomes the runs reached.")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
               help="Fill {NAME} placeholders (repeatable).")
 @click.option("-v", "--verbose", is_flag=True, help="Show the keys sent to each eventUrl.")
+@click.option("--timing", is_flag=True,
+              help="Show how long each step and each path lasts (a min–max range).")
+@click.option("--format", "output_format", type=click.Choice(("text", "json")), default="text",
+              show_default=True, help="json: each path's transcript with its timings, "
+                                      "for tools.")
+@click.option("--prices", "prices_path", type=click.Path(exists=True, dir_okay=False),
+              help="A CSV of prices per E.164 prefix (docs/preview.md): each path's cost.")
+@click.option("--to", "to", metavar="NUMBER",
+              help="Price the paths as a call to NUMBER (default: the script's `to`).")
+@click.option("--speech", type=click.Choice(("auto", "espeak", "rate")), default="auto",
+              show_default=True, help="Time speech with espeak-ng (the audio extra) or at a "
+                                      "speaking rate per language; auto: espeak-ng if installed.")
 def simulate_command(path: str, presses: tuple[str, ...], machine: bool, all_paths: bool,
-                     coverage: bool, variables: tuple[str, ...], verbose: bool) -> None:
+                     coverage: bool, variables: tuple[str, ...], verbose: bool, timing: bool,
+                     output_format: str, prices_path: str | None, to: str | None,
+                     speech: str) -> None:
     """Run a call flow offline and print what the caller hears.
 
     Nothing is called: the script is compiled with a throw-away secret, its
     eventUrls are answered in-process as `dialplan serve` answers them, and
     its plans run as Routee runs them (see docs/language.md, "Menus").
+    With --timing, --prices or --format json each step and path is timed
+    (and priced), see docs/preview.md.
     """
     from .menus.simulate import coverage_lines, every_path, run_flags, run_lines, simulate
 
@@ -599,6 +633,16 @@ def simulate_command(path: str, presses: tuple[str, ...], machine: bool, all_pat
     if all_paths and (presses or machine):
         raise click.UsageError("--all finds the presses itself: drop --press and --machine")
     runs = every_path(flow) if all_paths else [simulate(flow, presses, machine=machine)]
+    if timing or prices_path or output_format == "json":
+        if output_format == "json" and (coverage or verbose):
+            raise click.UsageError("--coverage and -v are for text output: drop them for "
+                                   "--format json")
+        _show_timing(flow, runs, output_format, prices_path, to, speech, headers=all_paths)
+        if coverage:
+            click.echo()
+            for line in coverage_lines(flow, runs):
+                click.echo(line)
+        return
     for index, run in enumerate(runs):
         if all_paths:
             if index:
@@ -610,6 +654,70 @@ def simulate_command(path: str, presses: tuple[str, ...], machine: bool, all_pat
         click.echo()
         for line in coverage_lines(flow, runs):
             click.echo(line)
+
+
+def _show_timing(flow, runs: list, output_format: str, prices_path: str | None,
+                 to: str | None, speech: str, *, headers: bool) -> None:
+    from .audio import AudioUnavailable
+    from .emitter import to_json
+    from .menus.timed import TimingError, time_flow, timing_document, timing_lines
+    from .pricing import PricesUnusable, read_prices
+
+    check_argument("--to", to)
+    try:
+        prices = None if prices_path is None else read_prices(prices_path)
+    except PricesUnusable as error:
+        raise FileProblem(str(error)) from None
+    try:
+        timed = time_flow(flow, runs, speech=speech, prices=prices, number=to)
+    except (TimingError, AudioUnavailable) as error:  # --speech espeak needs the audio extra
+        raise click.UsageError(str(error)) from None
+    if output_format == "json":
+        click.echo(to_json(timing_document(timed)), nl=False)
+        return
+    for line in timing_lines(timed, headers=headers):
+        click.echo(line)
+
+
+@main.command(name="preview")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@_caller_options("Every path, one WAV each in the folder OUT, named after its presses.")
+@click.option("-o", "--output", required=True, type=click.Path(allow_dash=True),
+              help="The WAV file to write (`-`: standard output); with --all, a folder.")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
+              help="Fill {NAME} placeholders (repeatable).")
+def preview_command(path: str, presses: tuple[str, ...], machine: bool, all_paths: bool,
+                    output: str, variables: tuple[str, ...]) -> None:
+    """Hear a call before anyone is called: what the caller hears, as a WAV file.
+
+    The path is simulated as `dialplan simulate` does; each `say` is spoken
+    by espeak-ng in its language and gender, standing in for Routee's voice;
+    pauses and waits are silence, key presses DTMF tones, a `dial` ring-back,
+    a `play` its WAV when it is on this machine (else a marked tone). Needs
+    the `audio` extra: pip install '.[audio]' (see docs/preview.md).
+    """
+    from .audio import AudioUnavailable
+    from .files import WriteError
+    from .menus.preview import preview_paths, written_lines
+    from .menus.simulate import every_path, simulate
+
+    if all_paths and (presses or machine):
+        raise click.UsageError("--all finds the presses itself: drop --press and --machine")
+    if all_paths and output == "-":
+        raise click.UsageError("--all writes one file a path: give a folder to -o")
+    flow = _load_flow(path, variables)
+    runs = every_path(flow) if all_paths else [simulate(flow, presses, machine=machine)]
+    try:
+        written = preview_paths(runs, output, folder=all_paths)
+    except AudioUnavailable as error:
+        raise click.UsageError(str(error)) from None
+    except WriteError as error:
+        raise FileProblem(str(error)) from None
+    except OSError as error:  # the folder of --all cannot be made
+        raise FileProblem(f"cannot write {error.filename or output}: {error.strerror}") \
+            from None
+    for line in written_lines(written, runs, streamed=output == "-"):
+        click.echo(line, err=output == "-")  # standard output may be the WAV itself
 
 
 @main.command(name="test")

@@ -185,6 +185,10 @@ def _pipeline(source: str | bytes, filename: str, *, variables: dict[str, str] |
     script, found = check(parsed.module, error_lines=parsed.error_lines, variables=variables,
                           overrides=overrides, plan_only=plan_only)
     diagnostics.extend(found)
+    if script.limit is not None and not has_errors(diagnostics):
+        from .durations import limit_diagnostics
+
+        diagnostics.extend(limit_diagnostics(script))
     ignores = ignored_lines(parsed.module.comments)
     if ignores:  # comments in the script speak for the script's lines, not --var's
         diagnostics = [d for d in diagnostics

@@ -719,6 +719,36 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         'ring 30s\nsay "You pressed 1." in en-GB\n',
         'say "You pressed 1." in en-GB\n',
         mode="compile"),
+    "DP313": _x(
+        """A path of the call that can run past the call's limit (its
+        maxDuration, where Routee ends the call; the unit, seconds, is our
+        reading). Each plan is walked with the most each statement can
+        take: a say at the speaking rate of its language, times its
+        hearings; a pause its seconds; a dial its ring plus its limit; a
+        menu its prompt and wait, then each branch. A play adds nothing,
+        as its length is not known here. The statement reported is the
+        first whose end can come after the limit: Routee cuts the call
+        before it is done. Raise limit, or shorten what comes before it
+        (`dialplan simulate --all --timing` shows every path's range).""",
+        'from +302101234567\nto +306912345678\nlimit 1m\npause 30s\n'
+        'dial +302101111111 ring 20s limit 2m\n',
+        'from +302101234567\nto +306912345678\nlimit 3m\npause 30s\n'
+        'dial +302101111111 ring 20s limit 2m\n'),
+    "DP314": _x(
+        """A menu asked all its tries with nobody answering lasts longer
+        than the call's limit: each try says the prompt (at the speaking
+        rate of its language, measured on espeak-ng: not Routee's own
+        voice, so an estimate) and waits, so the last tries are cut when
+        Routee ends the call at its maxDuration (in seconds, our reading).
+        Lower tries or wait, shorten the prompt, or raise limit.""",
+        'from +302101234567\nto +306912345678\nlimit 20s\nvoice en-GB\n'
+        'menu via "https://ivr.example.com/routee" wait 8s tries 3 {\n'
+        '  say "Press 1."\n  on 1 { say "One." }\n  otherwise { say "Sorry." again }\n'
+        '  timeout { say "Goodbye." }\n}\n',
+        'from +302101234567\nto +306912345678\nlimit 1m\nvoice en-GB\n'
+        'menu via "https://ivr.example.com/routee" wait 8s tries 3 {\n'
+        '  say "Press 1."\n  on 1 { say "One." }\n  otherwise { say "Sorry." again }\n'
+        '  timeout { say "Goodbye." }\n}\n'),
     "DP311": _x(
         """A branch that no key press can reach: an otherwise in a menu of
         single keys where every key (0-9, * and #) already has a choice of

@@ -26,6 +26,8 @@ from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Iterable
 
+from .errors import DialplanError
+
 HEADER = ("prefix", "price_per_minute", "increment_seconds")
 OPTIONAL = ("currency",)
 PREFIX = re.compile(r"\+[0-9]{1,15}")
@@ -95,6 +97,22 @@ def load_prices(path: str | Path) -> Prices:
         column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
         raise PriceError("not UTF-8 text", str(path), line, column) from None
     return parse_prices(text, str(path))
+
+
+class PricesUnusable(DialplanError):
+    """A prices file a command cannot use: str() is the one line to show
+    ("path:line:column: why; help: …", or why it cannot be read)."""
+
+
+def read_prices(path: str | Path) -> Prices:
+    """`load_prices`, every problem a PricesUnusable saying how to fix it."""
+    try:
+        return load_prices(path)
+    except PriceError as error:
+        raise PricesUnusable(f"{error}; help: the header is {','.join(HEADER)}[,currency], "
+                             "one E.164 prefix a row") from None
+    except OSError as error:
+        raise PricesUnusable(f"cannot read {path}: {error.strerror}") from None
 
 
 def parse_prices(text: str, path: str = "<prices>") -> Prices:

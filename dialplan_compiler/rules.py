@@ -113,6 +113,9 @@ USELESS_INTERRUPTIBLE = _rule("DP307", W, "interruptible-without-collect", "`int
 LONG_DIAL_RING = _rule("DP308", W, "dial-ring-over-60s", "a `dial … ring` over 60 s, which networks may cut short")
 UNUSED_VARIABLE = _rule("DP309", W, "unused-variable", "a --var that no placeholder uses")
 IGNORED_SETTING = _rule("DP310", W, "ignored-setting", "call settings in a script compiled to a bare plan")
+# DP313, DP314: the call's `limit` against the durations the script states (durations.py)
+PATH_OVER_LIMIT = _rule("DP313", W, "path-over-limit", "a path of the call that can run past its `limit`, where Routee ends the call")
+MENU_OVER_LIMIT = _rule("DP314", W, "menu-over-limit", "a menu whose prompt and wait, asked all its tries, last longer than the call's `limit`")
 NEVER_TAKEN = _rule("DP311", W, "never-taken", "a menu branch no key press can reach")
 UNREACHABLE_AFTER_END = _rule("DP312", W, "unreachable-after-end", "statements after a `menu`, `again` or `handoff`, which end their block, never run")
 # DP32x: the paths of a call, as the caller walks them

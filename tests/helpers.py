@@ -20,6 +20,13 @@ APP_ID = "test-application"
 #: A secret no test output may contain: tests grep for it.
 SECRET = "S3CRET-4d1f9c7e-never-print-me"
 SENDER = "+302101234567"
+#: The --var values of the examples that need them.
+EXAMPLE_VARIABLES = {
+    "appointment-reminder": {"name": "Maria", "date": "Monday 3 March at 10:30"},
+    "campaign-template": {"phone": "+306912345678", "first_name": "Nikos", "language": "el-GR",
+                          "pharmacy": "Kifisias 12", "row": "17",
+                          "pharmacist": "+302107654321"},
+}
 
 
 def urls(server: Standin) -> list[str]:
@@ -35,6 +42,32 @@ def cli_process(args: list[str], env: dict[str, str], **popen) -> subprocess.Pop
     return subprocess.Popen([sys.executable, "-c", code, *map(str, args)], env=full_env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **popen)
+
+
+#: `python -c WITHOUT_AUDIO ARGS` runs `dialplan ARGS` in a Python where
+#: espeakng_loader cannot be imported, as on an installation without the
+#: audio extra.
+WITHOUT_AUDIO = """
+import sys
+
+class RefuseAudio:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] == "espeakng_loader":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, RefuseAudio())
+from dialplan_compiler.cli import main
+main(prog_name="dialplan")
+"""
+
+
+def matches_golden(golden: Path, text: str) -> bool:
+    """Whether `text` is the golden file's; DIALPLAN_UPDATE_GOLDEN=1 writes it first."""
+    if os.environ.get("DIALPLAN_UPDATE_GOLDEN"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    return text == golden.read_text(encoding="utf-8")
 
 
 def write_script(path: Path, text: str | None = None) -> Path:

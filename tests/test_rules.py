@@ -123,6 +123,12 @@ TRIGGERS: dict[str, tuple[object, tuple[str, dict], int, int]] = {
     "DP308": ("dial +302107654321 from +302101234567 ring 90s\n", CHECK, 1, 44),
     "DP309": (SAY, compiled(variables={"unused": "x"}), 1, 1),
     "DP310": ("ring 30s\n" + SAY, COMPILE, 1, 1),
+    #: 30 s of pause, then a dial of up to 20 s of ringing and 2 minutes: past 1 minute.
+    "DP313": (FROM + TO + "limit 1m\npause 30s\ndial +302101111111 ring 20s limit 2m\n", CHECK,
+              5, 1),
+    #: 3 tries × (0.43 s of "Press 1." + 8 s of wait) = 25.3 s, past 20 s.
+    "DP314": (FROM + TO + "limit 20s\n" + MENU.replace("{", "wait 8s tries 3 {")
+              + '  on 1 { say "A." }\n}\n', CHECK, 5, 1),
     "DP311": ('on machine { say "Hi" in en-GB }\n' + SAY, CHECK, 1, 1),
     "DP312": (MENU + '  on 1 { say "A." }\n}\nsay "Bye."\n', CHECK, 6, 1),
     "DP320": (MENU + '  on 1 { say "A." }\n  otherwise { say "B." again }\n}\n', CHECK, 2, 1),

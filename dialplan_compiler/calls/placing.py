@@ -73,6 +73,8 @@ class CallOptions:
     backoff: float = 1.0
     #: With `wait`: seconds to follow the call (None: its own deadline, `call_deadline`).
     wait_timeout: float | None = None
+    #: A prices file for the campaign's dry-run estimate (calls/estimate.py).
+    prices: str | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,17 @@ def place_calls(data: bytes, name: str, options: CallOptions, *, variables: dict
     prepared = prepare_calls(data, name, options, variables=variables, config=config,
                              console=console, guard=guard)
     if options.dry_run:
+        if options.recipients:
+            from .estimate import EstimateError, dry_run_estimate
+
+            try:
+                for line in dry_run_estimate([(r.key, p) for r, p in prepared.payloads],
+                                             prepared.text, name, variables=variables,
+                                             rate=options.rate, prices_path=options.prices):
+                    console.out(line)
+                console.out("")
+            except EstimateError as error:
+                raise PlacingError(str(error), setup=True) from None
         dry_run(prepared, options, console)
         return None
     credentials = load_credentials()

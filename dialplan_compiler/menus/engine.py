@@ -43,7 +43,7 @@ Post = Callable[[str, dict], "dict | None"]
 
 @dataclass
 class Event:
-    kind: str      # say play wait press dial post answer end note
+    kind: str      # say play wait press dial post answer end note fetch
     text: str | None
     data: dict = field(default_factory=dict)
 

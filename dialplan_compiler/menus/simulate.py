@@ -43,6 +43,9 @@ class Flow:
     #: The call's own settings beside its plan (`hangupDelay`, `maxDuration`,
     #: ...), as compiled; empty for a script that is a plan only.
     settings: dict = field(default_factory=dict)
+    #: A `plan url` script's URL: Routee fetches the plan from there when the
+    #: call is answered, so `main` is empty and the call is not known offline.
+    plan_url: str | None = None
 
     def outcomes(self) -> list[str]:
         """Every outcome a caller can reach, for coverage ("MENU → CHOICE")."""
@@ -81,7 +84,12 @@ def load(source: str | bytes, filename: str, *,
     payload = result.payload
     settings = {k: v for k, v in payload.items() if k not in ("verbs", "dialPlan")}
     if bundle is None:
-        return Flow(payload if "verbs" in payload else payload["dialPlan"], None, None, settings)
+        if "verbs" in payload:
+            return Flow(payload, None, None, settings)
+        if "dialPlan" in payload:
+            return Flow(payload["dialPlan"], None, None, settings)
+        url = payload.get("dialPlanUrl")
+        return Flow({"verbs": []}, None, None, settings, plan_url=str(url))
     router = Router({bundle.name: bundle}, secret)
     return Flow(router.main_plan(bundle.name), bundle, router, settings)
 
@@ -123,6 +131,10 @@ def simulate(flow: Flow, presses: Iterable[str] = (), *, machine: bool = False) 
         return answer.plan
 
     start = flow.main
+    if flow.plan_url is not None:
+        call.events.append(engine.Event(
+            "fetch", f"Routee fetches the plan from {flow.plan_url} (not fetched offline)",
+            {"url": flow.plan_url}))
     if machine:
         call.events.append(engine.Event("note", "a machine answers"))
         detection = flow.bundle.script.machine if flow.bundle else None

@@ -20,6 +20,8 @@ What each step counts:
   (the keys did not end it) takes no time; the PAUSE's own step counts it.
 * a DIAL: ringing, 0 to its `hangupDelay` (ring), then the bridged call, 0
   to its `maxDuration` (limit), or to the call's limit when it has none.
+* a `plan url` script's plan, fetched by Routee and not known offline: 0
+  to the call's limit (flagged).
 * a PLAY: a WAV on this machine (a path, file: URL or 127.0.0.1/localhost
   URL, read as a preview reads it) is its length; any other file's length
   is unknown, assumed UNKNOWN_PLAY seconds, and the step is flagged.
@@ -261,6 +263,9 @@ def time_path(flow: Flow, run: Run, *, speech: Speech = "auto",
             if _silence_goes_on(events, index):
                 seconds = 0.0
             steps.append(Step(event.text, 0.0, seconds))
+        elif event.kind == "fetch":
+            steps.append(Step(event.text, 0.0, unbounded, "limit",
+                              ("the fetched plan is not known offline: up to the call's limit",)))
         elif event.kind == "dial":
             verb = data["verb"]
             ring = verb.get("hangupDelay")

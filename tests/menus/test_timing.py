@@ -1,8 +1,8 @@
 """menus.timing: how long each simulated path lasts.
 
 tests/menus/golden_timing/ holds `timing.report` of each example (the
-examples in examples/ivr/ and the plain examples/*.call, but hosted-plan,
-whose plan is fetched from a URL and cannot be simulated), timed with the
+examples in examples/ivr/ and the plain examples/*.call; hosted-plan's plan
+is fetched from a URL, a step of up to the call's limit), timed with the
 speaking-rate table (speech="rate": espeak-ng's lengths vary slightly from
 build to build) and without reading PLAY files. Regenerate after an intended
 change with `DIALPLAN_UPDATE_GOLDEN=1 pytest tests/menus/test_timing.py`
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import wave
 from pathlib import Path
 
@@ -21,22 +20,17 @@ from hypothesis import given, settings, strategies as st
 
 from dialplan_compiler.menus import engine
 from dialplan_compiler.menus.simulate import Flow, Run, every_path, load, simulate
-from dialplan_compiler.menus.timing import (SPEAKING_RATES, UNKNOWN_PLAY, menu_timings, report,
+from dialplan_compiler.speaking import SPEAKING_RATES
+from dialplan_compiler.menus.timing import (UNKNOWN_PLAY, menu_timings, report,
                                             say_seconds, speech_source, time_path, time_paths)
 
-from helpers import ROOT
+from helpers import EXAMPLE_VARIABLES, ROOT, matches_golden
 
 GOLDEN = Path(__file__).resolve().parent / "golden_timing"
-#: Plain examples with a plan to simulate (hosted-plan's is behind a URL).
-EXAMPLES = sorted([p for p in (ROOT / "examples").glob("*.call") if p.stem != "hosted-plan"]
+#: Every example (hosted-plan's plan is behind a URL: one step, up to its limit).
+EXAMPLES = sorted(list((ROOT / "examples").glob("*.call"))
                   + list((ROOT / "examples" / "ivr").glob("*.call")))
-#: The --var values of the examples that need them (as tests/test_examples.py).
-VARIABLES = {
-    "appointment-reminder": {"name": "Maria", "date": "Monday 3 March at 10:30"},
-    "campaign-template": {"phone": "+306912345678", "first_name": "Nikos", "language": "el-GR",
-                          "pharmacy": "Kifisias 12", "row": "17",
-                          "pharmacist": "+302107654321"},
-}
+VARIABLES = EXAMPLE_VARIABLES
 CLINIC = ROOT / "examples" / "ivr" / "clinic.call"
 
 
@@ -57,11 +51,7 @@ def test_every_path_of_the_examples_matches_the_golden_timing(example):
     flow = flow_of(example)
     timings = time_paths(flow, every_path(flow), speech="rate", read_files=False)
     text = json.dumps(report(flow, timings), indent=2, ensure_ascii=False) + "\n"
-    golden = GOLDEN / f"{example.stem}.json"
-    if os.environ.get("DIALPLAN_UPDATE_GOLDEN"):
-        golden.parent.mkdir(exist_ok=True)
-        golden.write_text(text, encoding="utf-8")
-    assert text == golden.read_text(encoding="utf-8")
+    assert matches_golden(GOLDEN / f"{example.stem}.json", text)
 
 
 def test_every_golden_timing_has_an_example():
