@@ -89,6 +89,8 @@ class Bundle:
     needs: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: The call's values that its branches say, sealed (`signing.seal_state`).
     state: str | None = None
+    #: The URLs each branch reports to (`report to URL`), by branch id.
+    reports: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def otherwise(self, menu: Menu) -> str:
         return menu.otherwise or self.implicit_otherwise[menu.id]
@@ -193,6 +195,9 @@ def lower(script: Script, name: str, secret: bytes | None,
     needs = {plan_id: found for plan_id, plan in plans.items() if (found := plan_needs(plan))}
     served = {n for plan_id, found in needs.items() if plan_id != "main" for n in found}
     sealed = {n: values[n] for n in sorted(served) if n in values}
+    if any(plan.reports for plan in script.plans):
+        # A report names the call's values (a row's id, say): all of them go with it.
+        sealed = dict(sorted(values.items()))
     if sealed and secret:
         # The branches say these: they go with the call, in the eventUrls of
         # the plan Routee is given, and serve adds them to those it answers.
@@ -213,8 +218,10 @@ def lower(script: Script, name: str, secret: bytes | None,
             machine.event_url, secret, name, "machine", 1, state), machine.span)
     flat = replace(script, plans=(main,) if main else (), machine=machine)
     language, gender = _voice(script)
+    reports = {plan.name: tuple(r.url for r in plan.reports)
+               for plan in script.plans if plan.reports}
     return Bundle(name, flat, plans, menus, handoffs, implicit, language, gender,
-                  {plan.name: plan for plan in script.plans}, values, needs, state)
+                  {plan.name: plan for plan in script.plans}, values, needs, state, reports)
 
 
 def _voice(script: Script) -> tuple[str, str | None]:

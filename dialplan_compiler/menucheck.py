@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Protocol
 from . import routee, rules
 from .arguments import Arguments, describe
 from .diagnostics import Diagnostic, Related
-from .model import Again, Choice, Handoff, Menu, Plan
+from .model import Again, Choice, Handoff, Menu, Plan, Report
 from .nodes import Duration, Integer, Span, Statement, String, Word
 from .planrules import BlockState
 
@@ -81,6 +81,7 @@ class _PlanState:
     block: BlockState = field(default_factory=BlockState)
     end: object = None            # _MenuInfo | ("again", _MenuInfo, Span) | Handoff
     menu: "_MenuInfo | None" = None  # the menu whose branch this is (for `again`)
+    reports: list = field(default_factory=list)  # its `report`s
 
 
 @dataclass
@@ -167,14 +168,15 @@ class MenuChecker:
                                        "of the file, not in a block",
                             "move it to the top of the file")
             return True
-        if self.kind == PROMPT and name in ("collect", "dial", "menu", "again", "handoff"):
+        if self.kind == PROMPT and name in ("collect", "dial", "menu", "again", "handoff",
+                                            "report"):
             self._misplaced(statement, f"`{name}` cannot be part of a menu's question", {
                 "menu": "a menu asked inside a menu goes in one of its `on` blocks",
                 "again": "`again` goes in one of the menu's `on` or `otherwise` blocks",
                 "collect": "a menu collects the keys itself; remove the `collect`",
             }.get(name, f"put the `{name}` in one of the menu's `on` blocks"))
             return True
-        if self.kind == TIMEOUT and name in ("menu", "again", "handoff", "collect"):
+        if self.kind == TIMEOUT and name in ("menu", "again", "handoff", "collect", "report"):
             self._misplaced(
                 statement, f"`{name}` cannot be in `timeout`",
                 "a timeout sends Routee no request: its verbs run in the plan that is "
@@ -183,7 +185,7 @@ class MenuChecker:
             return True
         handler = {"menu": self._menu, "on": self._on, "otherwise": self._otherwise,
                    "timeout": self._timeout, "again": self._again,
-                   "handoff": self._handoff}.get(name)
+                   "handoff": self._handoff, "report": self._report}.get(name)
         if handler is None:
             return False
         handler(statement)
@@ -549,6 +551,28 @@ class MenuChecker:
             current.end = Handoff(statement.span, url, within)
         c.current_block().block_end = statement
 
+    def _report(self, statement: Statement) -> None:
+        c = self.c
+        current = self.current
+        if self.kind != BRANCH or current is None:
+            self._misplaced(
+                statement, "`report` outside a branch: `dialplan serve` reports what a caller "
+                           "chose when it answers a branch, and nothing asks it here",
+                "put the `report` in an `on …`, `otherwise` or `on machine` block")
+            return
+        args = c.read(statement)
+        if args.at_word("to"):
+            args.take()
+        else:
+            c.report(rules.MISSING_ARGUMENT(args.end(), "`report` needs `to URL`",
+                                            help='report to "https://crm.example.com/answers"'))
+        url = args.url(args.expect("the URL that receives the report",
+                                   'report to "https://crm.example.com/answers"'),
+                       "the report URL")
+        args.no_more_args()
+        if url is not None and not self.discarding:
+            current.reports.append(Report(statement.span, url))
+
     # --- rules over a whole menu ------------------------------------------------------
 
     def _menu_rules(self, info: _MenuInfo) -> None:
@@ -649,10 +673,11 @@ class MenuChecker:
             return ()
         plans = [Plan("main", main_verbs, main_span, main_end)]
         for state in self.plans:
-            plans.append(Plan(state.name, finish(state.block.verbs), state.span, end(state.end)))
+            plans.append(Plan(state.name, finish(state.block.verbs), state.span, end(state.end),
+                              tuple(state.reports)))
         if self.machine is not None:
             plans.append(Plan("machine", finish(self.machine.block.verbs), self.machine.span,
-                              end(self.machine.end)))
+                              end(self.machine.end), tuple(self.machine.reports)))
         return tuple(plans)
 
 

@@ -189,6 +189,15 @@ class Handoff:
 
 
 @dataclass(frozen=True, slots=True)
+class Report:
+    """`report to URL`: when `dialplan serve` answers the plan, it posts
+    what the caller chose to URL, in the background."""
+
+    span: Span
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     name: str
     verbs: tuple[Verb, ...]
@@ -196,6 +205,8 @@ class Plan:
     #: What happens when the verbs are done: a menu is asked, asked again,
     #: or the call is handed off. None: the call ends.
     end: Union[Menu, Again, Handoff, None] = None
+    #: The `report`s of the branch, made when its plan is answered.
+    reports: tuple[Report, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -368,6 +368,14 @@ STATEMENTS: Mapping[str, StatementDoc] = MappingProxyType({s.name: s for s in (
               "3 s for an eventUrl's answer)",
         default="within ${handoff_s}s",
         example='handoff "https://crm.example.com/routee" within 2s'),
+    StatementDoc(
+        "report", "menu", "report to URL", "a POST to URL by `dialplan serve`, after it answers",
+        "Tells your system what the caller chose: when `dialplan serve` answers this branch, "
+        "it posts the script, the path through the menus, the keys, the call's ids and its "
+        "values to URL, in the background: it never delays the answer or changes what the "
+        "caller hears.",
+        (_words("to"), Slot("url")),
+        example='report to "https://crm.example.com/answers"'),
 )})
 
 #: The values a slot kind offers when completing.

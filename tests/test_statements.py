@@ -37,6 +37,7 @@ CONTEXT_OF = {
     "timeout": HEAD + MENU.replace("{}", 'on 1 {{ say "One." }}\n  {}'),
     "again": HEAD + BRANCH,
     "handoff": HEAD + BRANCH,
+    "report": HEAD + BRANCH,
 }
 #: What a statement with a block holds.
 BLOCKS = {"menu": ' {\n  say "Press 1."\n  on 1 { say "One." }\n}', "on": ' { say "One." }',

@@ -73,6 +73,8 @@ class Answer:
     handoff: tuple[str, float] | None = None
     #: The plan as JSON bytes, when it could be prepared in advance.
     data: bytes | None = field(default=None, repr=False)
+    #: `report to URL`s of the branch: (url, body) to post once it is answered.
+    reports: list[tuple[str, dict]] = field(default_factory=list)
 
 
 def fill(text: str, values: dict[str, str]) -> str:
@@ -82,6 +84,27 @@ def fill(text: str, values: dict[str, str]) -> str:
     if missing:
         filled, _ = fill_template(text, {**values, **dict.fromkeys(missing, "")})
     return filled
+
+
+def branch_path(branch: str) -> list[dict[str, str]]:
+    """The menus a branch id went through, with the choice taken in each:
+    "2.any4" → [{menu: main, choice: 2}, {menu: 2, choice: any4}]."""
+    if branch == "machine":
+        return []
+    labels = branch.split("@")[0].split(".")
+    return [{"menu": ".".join(labels[:i]) or "main", "choice": label}
+            for i, label in enumerate(labels)]
+
+
+def report_body(script: str, branch: str, keys: str, attempt: str, routee: dict,
+                values: dict[str, str]) -> dict:
+    """What `report to URL` posts (docs/language.md, "Reports")."""
+    call = {name: routee[key] for name, key in (
+        ("from", "from"), ("to", "to"), ("trackingId", "conversationTrackingId"),
+        ("messageId", "messageId")) if isinstance(routee.get(key), str)}
+    return {"script": script, "branch": branch.split("@")[0], "path": branch_path(branch),
+            "keys": keys, "try": int(attempt) if signing.is_digits(attempt) else None,
+            "call": call, "values": values}
 
 
 def _add_state(plan: dict, state: str) -> dict:
@@ -187,7 +210,7 @@ class Router:
                 base[key] = body[key]
         bundle = compiled.bundle
         if n == "machine" and "machine" in compiled.plans:
-            return self._answer(compiled, "machine", "", base, values, state)
+            return self._answer(compiled, "machine", "", base, values, state, body)
         menu = bundle.menus.get(n)
         attempt = int(t) if signing.is_digits(t) else 0
         if menu is None or not 1 <= attempt <= menu.tries:
@@ -206,13 +229,17 @@ class Router:
         if plan is None or plan_id not in compiled.plans:
             return self._sorry(compiled, {**base, "event": "unknown-node"})
         return self._answer(compiled, plan_id, keys if KEYS.fullmatch(keys) else "", base,
-                            values, state)
+                            values, state, body)
 
     def _answer(self, compiled: _Compiled, plan_id: str, digits: str, log: dict,
-                values: dict[str, str], state: str | None) -> Answer:
+                values: dict[str, str], state: str | None, routee: dict) -> Answer:
         plan, data = compiled.plan(plan_id, {**values, "digits": digits}, state)
         log = {**log, "branch": plan_id}
+        reports = [(url, report_body(log["script"], plan_id, digits,
+                                     log.get("try", ""), routee, values))
+                   for url in compiled.bundle.reports.get(plan_id.split("@")[0], ())]
         handoff = compiled.bundle.handoffs.get(plan_id.split("@")[0])
         if handoff is not None:
-            return Answer(200, plan, log, plan_id, (handoff.url, handoff.within_ms / 1000))
-        return Answer(200, plan, log, plan_id, data=data)
+            return Answer(200, plan, log, plan_id, (handoff.url, handoff.within_ms / 1000),
+                          reports=reports)
+        return Answer(200, plan, log, plan_id, data=data, reports=reports)

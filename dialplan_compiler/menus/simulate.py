@@ -8,6 +8,7 @@ touches the network.
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping
@@ -120,6 +121,10 @@ def simulate(flow: Flow, presses: Iterable[str] = (), *, machine: bool = False) 
         if answer.handoff is not None and not final:
             call.events.append(engine.Event(
                 "note", f"the call is handed to {answer.handoff[0]} (not fetched offline)"))
+        if not final:
+            for url, report in answer.reports:
+                call.events.append(engine.Event("report", report_line(url, report),
+                                                {"url": url, "body": report}))
         return answer.plan
 
     start = flow.main
@@ -142,6 +147,13 @@ def simulate(flow: Flow, presses: Iterable[str] = (), *, machine: bool = False) 
             elif flow.bundle is not None and menu in flow.bundle.menus:
                 run.outcomes.append(f"{menu} → timeout")
     return run
+
+
+def report_line(url: str, report: dict) -> str:
+    """A report as a transcript line: where it goes, the branch, the keys
+    and the call's values (what a scenario asserts)."""
+    shown = {"branch": report["branch"], "keys": report["keys"], "values": report["values"]}
+    return f"reports to {url} " + json.dumps(shown, ensure_ascii=False, sort_keys=True)
 
 
 def _outcome(flow: Flow, query: dict, answer) -> str:
