@@ -35,8 +35,8 @@ from pathlib import PurePath
 from typing import Any, Mapping
 
 from . import routee, signing
-from .model import (Again, Collect, Deferred, Handoff, MachineDetection, Menu, Pause, Plan, Play,
-                    Say, Script, fill_template, template_names)
+from .model import (Again, Ask, Collect, Deferred, Handoff, MachineDetection, Menu, Pause, Plan,
+                    Play, Say, Script, fill_template, template_names)
 from .nodes import Span
 
 #: Overrides the longest eventUrl a call may have (routee.MAX_URL_LENGTH,
@@ -91,6 +91,8 @@ class Bundle:
     state: str | None = None
     #: The URLs each branch reports to (`report to URL`), by branch id.
     reports: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: The branches that end in an `ask`, by branch id.
+    asks: dict[str, Ask] = field(default_factory=dict)
 
     def otherwise(self, menu: Menu) -> str:
         return menu.otherwise or self.implicit_otherwise[menu.id]
@@ -165,6 +167,7 @@ def lower(script: Script, name: str, secret: bytes | None,
 
     plans: dict[str, Plan] = {}
     handoffs: dict[str, Handoff] = {}
+    asks: dict[str, Ask] = {}
     implicit: dict[str, str] = {}
 
     def add(plan: Plan) -> None:
@@ -180,6 +183,10 @@ def lower(script: Script, name: str, secret: bytes | None,
                     f"{plan.name}@{attempt}", finish([*plan.verbs, *rest], plan.span), plan.span)
         elif isinstance(end, Handoff):
             handoffs[plan.name] = end
+            plans[plan.name] = Plan(plan.name, tuple(plan.verbs), plan.span)
+        elif isinstance(end, Ask):
+            # Its verbs come first; serve appends the plan of the choice made.
+            asks[plan.name] = end
             plans[plan.name] = Plan(plan.name, tuple(plan.verbs), plan.span)
         else:
             plans[plan.name] = Plan(plan.name, finish(list(plan.verbs), plan.span), plan.span)
@@ -221,7 +228,8 @@ def lower(script: Script, name: str, secret: bytes | None,
     reports = {plan.name: tuple(r.url for r in plan.reports)
                for plan in script.plans if plan.reports}
     return Bundle(name, flat, plans, menus, handoffs, implicit, language, gender,
-                  {plan.name: plan for plan in script.plans}, values, needs, state, reports)
+                  {plan.name: plan for plan in script.plans}, values, needs, state, reports,
+                  asks)
 
 
 def _voice(script: Script) -> tuple[str, str | None]:
@@ -268,7 +276,8 @@ def menu_diagnostics(script: Script, bundle: Bundle | None) -> list:
 
     found = []
     for plan_id, plan in bundle.plans.items():
-        if plan_id == "main" or (plan_id in bundle.handoffs and not plan.verbs):
+        if plan_id == "main" or ((plan_id in bundle.handoffs or plan_id in bundle.asks)
+                                 and not plan.verbs):
             continue
         found.extend(schema_diagnostics(emit_plan(plan), plan.span))
     return found + per_call_diagnostics(script, bundle)

@@ -189,6 +189,21 @@ class Handoff:
 
 
 @dataclass(frozen=True, slots=True)
+class Ask:
+    """`ask URL within D vars NAME… { on CHOICE { … } … }`: `dialplan serve`
+    posts the call's context to URL and takes the branch of the choice it
+    answers; `vars` are the placeholders the answer may fill."""
+
+    span: Span
+    url: str
+    within_ms: int
+    choices: Mapping[str, str]        # choice → plan id
+    otherwise: str                    # plan id
+    timeout: str | None = None        # plan id, when the script says what a late answer does
+    vars: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """`report to URL`: when `dialplan serve` answers the plan, it posts
     what the caller chose to URL, in the background."""
@@ -204,7 +219,7 @@ class Plan:
     span: Span
     #: What happens when the verbs are done: a menu is asked, asked again,
     #: or the call is handed off. None: the call ends.
-    end: Union[Menu, Again, Handoff, None] = None
+    end: Union[Menu, Again, Handoff, "Ask", None] = None
     #: The `report`s of the branch, made when its plan is answered.
     reports: tuple[Report, ...] = ()
 

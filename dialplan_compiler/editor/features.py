@@ -224,7 +224,7 @@ def complete(text: str, offset: int) -> list[Completion]:
 
 
 #: Statements that only make sense in a menu's block (or a branch of it).
-_IN_BLOCKS = ("otherwise", "timeout", "again", "handoff", "report")
+_IN_BLOCKS = ("otherwise", "timeout", "again", "handoff", "report", "ask")
 
 
 def _statements(context: _Context, start: int, end: int) -> list[Completion]:

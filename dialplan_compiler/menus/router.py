@@ -75,6 +75,45 @@ class Answer:
     data: bytes | None = field(default=None, repr=False)
     #: `report to URL`s of the branch: (url, body) to post once it is answered.
     reports: list[tuple[str, dict]] = field(default_factory=list)
+    #: An `ask`: `plan` holds the verbs before it; `Router.choose` finishes
+    #: the answer with the backend's reply. `context` is what is posted to it.
+    ask: Any = None
+    context: dict | None = None
+    #: What `choose` needs: the script, the values, the state, the keys.
+    pending: dict | None = field(default=None, repr=False)
+
+
+#: The longest value an `ask`'s answer may give a placeholder.
+MAX_VAR_CHARS = 200
+#: What a reply that is no answer at all says, for `choose`.
+TIMED_OUT = "timeout"
+
+
+def read_reply(ask: Any, reply: Any) -> tuple[str | None, dict[str, str], str]:
+    """(choice, vars, outcome) of a backend's reply to `ask`: the choice
+    taken (None: `otherwise`/`timeout`), the values it gives, and what
+    happened, for the log ("chosen", "timeout", "error: …", "garbage: …")."""
+    if reply == TIMED_OUT:
+        return None, {}, "timeout"
+    if isinstance(reply, str):
+        return None, {}, f"error: {reply}"
+    if not isinstance(reply, dict) or not isinstance(reply.get("choice"), str):
+        return None, {}, "garbage: not {\"choice\": \"…\"}"
+    choice = reply["choice"]
+    if choice not in ask.choices:
+        return None, {}, f"garbage: the choice {choice[:40]!r} is not declared"
+    given = reply.get("vars", {})
+    if not isinstance(given, dict):
+        return None, {}, "garbage: vars is not an object"
+    found: dict[str, str] = {}
+    for name, value in given.items():
+        if name not in ask.vars:
+            return None, {}, f"garbage: vars has {str(name)[:40]!r}, not declared"
+        if not isinstance(value, str) or len(value) > MAX_VAR_CHARS:
+            return None, {}, f"garbage: vars.{name} is not a string of at most " \
+                             f"{MAX_VAR_CHARS} characters"
+        found[name] = value
+    return choice, found, "chosen"
 
 
 def fill(text: str, values: dict[str, str]) -> str:
@@ -127,7 +166,8 @@ class _Compiled:
         self.bytes = {k: json.dumps(v, ensure_ascii=False).encode("utf-8")
                       for k, v in self.plans.items() if k not in self.fill}
         self.sorry = data["sorry"]
-        self.asks = {k for k, v in self.plans.items()
+        #: The plans that ask a menu (a COLLECT), whose eventUrls carry the state.
+        self.collects = {k for k, v in self.plans.items()
                      if any(verb.get("type") == "COLLECT" for verb in v.get("verbs", []))}
 
     def plan(self, plan_id: str, values: dict[str, str],
@@ -136,9 +176,9 @@ class _Compiled:
         call's `state` on its eventUrls (the bytes too, when nothing changed)."""
         plan = self.plans[plan_id]
         pointers = self.fill.get(plan_id)
-        if not pointers and not (state and plan_id in self.asks):
+        if not pointers and not (state and plan_id in self.collects):
             return plan, self.bytes[plan_id]
-        plan = _add_state(plan, state) if state and plan_id in self.asks else \
+        plan = _add_state(plan, state) if state and plan_id in self.collects else \
             copy.deepcopy(plan)
         for pointer in pointers or ():
             *parents, last = pointer.strip("/").split("/")
@@ -242,4 +282,43 @@ class Router:
         if handoff is not None:
             return Answer(200, plan, log, plan_id, (handoff.url, handoff.within_ms / 1000),
                           reports=reports)
+        ask = compiled.bundle.asks.get(plan_id.split("@")[0])
+        if ask is not None:
+            context = report_body(log["script"], plan_id, digits, log.get("try", ""), routee,
+                                  values)
+            return Answer(200, plan, log, plan_id, reports=reports, ask=ask, context=context,
+                          pending={"script": log["script"], "values": values, "state": state,
+                                   "digits": digits, "routee": routee,
+                                   "try": log.get("try", "")})
         return Answer(200, plan, log, plan_id, data=data, reports=reports)
+
+    def choose(self, asked: Answer, reply: Any) -> Answer:
+        """The answer to Routee once the backend has replied to an `ask`:
+        the verbs before it, then the plan of the choice (its `vars` in its
+        text), or of `timeout`/`otherwise`. `reply` is the parsed JSON,
+        TIMED_OUT, or a string saying what went wrong."""
+        ask, pending = asked.ask, asked.pending
+        compiled = self.scripts[pending["script"]]
+        choice, given, outcome = read_reply(ask, reply)
+        if choice is not None:
+            branch = ask.choices[choice]
+        elif outcome == "timeout" and ask.timeout:
+            branch = ask.timeout
+        else:
+            branch = ask.otherwise
+        state = pending["state"]
+        values = {**pending["values"], **given}
+        if given and branch in compiled.collects:
+            # Its menus' eventUrls carry the answer's values on, sealed with the call's.
+            opened = signing.open_state(self.secret, pending["script"], state,
+                                        key=self.state_key) if state else {}
+            state = signing.seal_state(self.secret, pending["script"], {**opened, **given})
+        answered = self._answer(compiled, branch, pending["digits"],
+                                {"event": "asked", "script": pending["script"],
+                                 "url": ask.url, "within": ask.within_ms / 1000,
+                                 "outcome": outcome,
+                                 **({"choice": choice} if choice else {})},
+                                values, state, pending["routee"])
+        plan = {"verbs": list(asked.plan.get("verbs", [])) + list(answered.plan["verbs"])}
+        return Answer(200, plan, answered.log, answered.branch,
+                      reports=asked.reports + answered.reports, context={"vars": given})

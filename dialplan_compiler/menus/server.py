@@ -45,7 +45,7 @@ from ..errors import DialplanError
 from .delivery import Deliveries
 from .engine import is_plan
 from ..lowering import Bundle, sorry_plan
-from .router import Router, TooDeep, loads
+from .router import TIMED_OUT, Router, TooDeep, loads
 from .silence import MAX_SILENCE, RATE, silent_wav_chunks
 from ..signing import is_digits
 
@@ -267,6 +267,11 @@ def create_app(bundles: Mapping[str, Bundle], secret: bytes, *,
             return error(400, "the body is not a dialplan request")
         if result.handoff is not None:
             response = answer(await handoff(result, body))
+        elif result.ask is not None:
+            reply = await ask_backend(result.ask, result.context)
+            result = router.choose(result, reply)
+            log(result.log)
+            response = answer(result.plan)
         else:
             response = answer(result.plan, result.data)
         if result.reports:
@@ -320,6 +325,37 @@ def create_app(bundles: Mapping[str, Bundle], secret: bytes, *,
             script = router.scripts.get(result.log.get("script"))
             rest = script.sorry if script else sorry_plan()
         return {"verbs": verbs + list(rest["verbs"])}
+
+    async def ask_backend(ask, context: dict) -> Any:
+        """The backend's reply to an `ask`, within its time: the parsed JSON,
+        TIMED_OUT, or a string saying what went wrong. Never parsed as
+        anything but JSON: its values are only ever text."""
+        import httpx
+
+        seconds = ask.within_ms / 1000
+        try:
+            async with asyncio.timeout(seconds):
+                async with client().stream("POST", ask.url, content=json.dumps(context).encode(),
+                                           headers={"Content-Type": JSON},
+                                           timeout=seconds) as response:
+                    if response.status_code != 200:
+                        return f"HTTP {response.status_code}"
+                    data = bytearray()
+                    async for chunk in response.aiter_bytes():
+                        data += chunk
+                        if len(data) > MAX_BODY:
+                            return f"an answer over {MAX_BODY} bytes"
+        except TimeoutError:
+            return TIMED_OUT
+        except httpx.TimeoutException:
+            return TIMED_OUT
+        except httpx.HTTPError as failure:
+            return type(failure).__name__
+        try:
+            reply = loads(bytes(data))
+        except ValueError:
+            return None  # garbage
+        return reply if isinstance(reply, dict) else None
 
     async def status(request: Request) -> Response:
         body = await read_body(request)

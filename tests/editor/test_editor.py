@@ -105,7 +105,7 @@ def test_what_completion_offers(text, expected):
 def test_menu_statements_where_they_belong():
     top = labels("")
     assert "menu" in top and "on" in top  # `on machine` is a top-level statement
-    assert not {"otherwise", "timeout", "again", "handoff", "report"} & set(top)
+    assert not {"otherwise", "timeout", "again", "handoff", "report", "ask"} & set(top)
     inside = labels('menu via "https://x" {\n  ')
     assert {"on", "otherwise", "timeout", "again", "handoff", "say"} <= set(inside)
     assert "from" not in inside
@@ -117,7 +117,7 @@ def test_menu_statements_where_they_belong():
 
 def test_statements_at_the_start_of_a_statement():
     everything = [s for s in STATEMENTS
-                  if s not in ("otherwise", "timeout", "again", "handoff", "report")]
+                  if s not in ("otherwise", "timeout", "again", "handoff", "report", "ask")]
     assert labels("") == everything
     assert labels("sa") == everything  # the editor filters by what is typed
     assert labels('ring 30s; ') == [s for s in everything if s != "ring"]
@@ -287,6 +287,8 @@ _MENU_CONTEXT = {
                '  on 1 {{ {} }}\n}}',
     "report": 'menu via "https://ivr.example.com/routee" {{\n  say "Press 1."\n'
               '  on 1 {{ {} }}\n}}',
+    "ask": 'menu via "https://ivr.example.com/routee" {{\n  say "Press 1."\n'
+           '  on 1 {{\n{}\n}}\n}}',
 }
 
 

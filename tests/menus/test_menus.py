@@ -104,6 +104,8 @@ def test_example_bundle_matches_golden_file(example: Path):
 def test_every_plan_of_a_golden_bundle_is_a_valid_dialplan(golden: Path):
     bundle = json.loads(golden.read_text(encoding="utf-8"))
     for plan_id, plan in bundle["plans"].items():
+        if plan_id in bundle.get("asks", {}) and not plan["verbs"]:
+            continue  # nothing before the ask: serve answers the chosen plan alone
         assert validate(plan, DIALPLAN) == [], plan_id
     assert validate(bundle["sorry"], DIALPLAN) == []
     if "call" in bundle:
