@@ -10,11 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from dialplan_compiler.cli import main
-from helpers import urls
-from serving import SECRET, Receiver, free_port, serving
+from serving import Receiver, free_port, place_campaign, serving
 
 pytestmark = pytest.mark.slow
 
@@ -66,33 +63,15 @@ def campaign(tmp_path: Path, backend: Receiver, standin, monkeypatch):
     with serving([script], log, port=port):
         server = standin(execute=True, callers={to: ["1"] for to, _ in PEOPLE},
                          legacy_status=True)
-        monkeypatch.setenv("DIALPLAN_SIGNING_SECRET", SECRET)
-        result = CliRunner().invoke(main, ["call", str(script), "--recipients", str(people),
-                                           "--rate", "100", *urls(server)],
-                                    catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        assert server.wait_for_calls(30)
+        place_campaign(script, people, server, monkeypatch)
         backend.wait_for(len(PEOPLE))
     heard = {call.recipient: call.transcript for call in server.calls.values()}
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     return heard, [line for line in lines if line.get("event") == "asked"]
 
 
-@pytest.fixture
-def backends():
-    made: list[Receiver] = []
-
-    def make(*args, **kwargs) -> Receiver:
-        made.append(Receiver(*args, **kwargs))
-        return made[-1]
-
-    yield make
-    for backend in made:
-        backend.close()
-
-
 def test_the_backend_chooses_each_callers_branch_and_fills_it(tmp_path, routee_env, standin,
-                                                              monkeypatch, backends):
+                                                              monkeypatch, receivers):
     choices = {"Maria": {"choice": "open", "vars": {"balance": "10.50"}},
                "Nikos": {"choice": "open", "vars": {"balance": "{name} }}"}},
                "Eleni": {"choice": "closed"}}
@@ -102,7 +81,7 @@ def test_the_backend_chooses_each_callers_branch_and_fills_it(tmp_path, routee_e
             return 200, json.dumps(choices[body["values"]["name"]]).encode()
         return 200, b"{}"
 
-    backend = backends(answer)
+    backend = receivers(answer)
     heard, asked = campaign(tmp_path, backend, standin, monkeypatch)
     last = {to: heard[to][3] for to, _ in PEOPLE}
     assert last == {
@@ -125,8 +104,8 @@ def test_the_backend_chooses_each_callers_branch_and_fills_it(tmp_path, routee_e
 
 def test_a_backend_that_answers_too_late_takes_the_timeout_branch(tmp_path, routee_env,
                                                                   standin, monkeypatch,
-                                                                  backends):
-    backend = backends(lambda path, body: (200, b'{"choice": "open"}'), delay=2.5)
+                                                                  receivers):
+    backend = receivers(lambda path, body: (200, b'{"choice": "open"}'), delay=2.5)
     heard, asked = campaign(tmp_path, backend, standin, monkeypatch)
     for to, name in PEOPLE:
         assert heard[to] == [HELLO.format(name), MENU, "presses 1",
@@ -139,8 +118,8 @@ def test_a_backend_that_answers_too_late_takes_the_timeout_branch(tmp_path, rout
                                    b'{"choice": "open", "vars": {"balance": 12}}',
                                    b'{"choice": "open", "vars": {"say": "x"}}', b'"open"'])
 def test_a_backend_that_answers_garbage_takes_otherwise(tmp_path, routee_env, standin,
-                                                        monkeypatch, backends, reply):
-    backend = backends(lambda path, body: (200, reply))
+                                                        monkeypatch, receivers, reply):
+    backend = receivers(lambda path, body: (200, reply))
     heard, asked = campaign(tmp_path, backend, standin, monkeypatch)
     for to, name in PEOPLE:
         assert heard[to][3:] == [
@@ -149,8 +128,8 @@ def test_a_backend_that_answers_garbage_takes_otherwise(tmp_path, routee_env, st
 
 
 def test_a_backend_in_error_takes_otherwise(tmp_path, routee_env, standin, monkeypatch,
-                                            backends):
-    backend = backends(lambda path, body: (503, b"{}"))
+                                            receivers):
+    backend = receivers(lambda path, body: (503, b"{}"))
     heard, asked = campaign(tmp_path, backend, standin, monkeypatch)
     assert {h[3] for h in heard.values()} == {
         "caller hears (en-GB, female): We cannot tell you your balance now."}

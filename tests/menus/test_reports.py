@@ -48,19 +48,6 @@ def deliver(receiver: Receiver, count: int = 1, **options) -> list[dict]:
     return lines
 
 
-@pytest.fixture
-def receivers():
-    made: list[Receiver] = []
-
-    def make(*args, **kwargs) -> Receiver:
-        made.append(Receiver(*args, **kwargs))
-        return made[-1]
-
-    yield make
-    for receiver in made:
-        receiver.close()
-
-
 def test_a_receiver_in_trouble_is_tried_again_until_it_takes_the_report(receivers):
     statuses = iter([503, 429, 200])
     receiver = receivers(lambda path, body: (next(statuses), b"{}"))

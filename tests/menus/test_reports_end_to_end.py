@@ -11,11 +11,9 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from dialplan_compiler.cli import main
-from helpers import ROOT, urls
-from serving import SECRET, Receiver, free_port, serving, with_base
+from helpers import ROOT
+from serving import Receiver, free_port, place_campaign, serving, with_base
 
 pytestmark = pytest.mark.slow
 
@@ -47,12 +45,7 @@ def test_each_recipient_hears_their_own_date_and_each_answer_is_reported(
         with serving([script], log, port=port):
             server = standin(execute=True, callers={to: ["1"] for to, _, _ in PEOPLE},
                              legacy_status=True)
-            monkeypatch.setenv("DIALPLAN_SIGNING_SECRET", SECRET)
-            result = CliRunner().invoke(main, ["call", str(script), "--recipients", str(people),
-                                               "--rate", "100", *urls(server)],
-                                        catch_exceptions=False)
-            assert result.exit_code == 0, result.output
-            assert server.wait_for_calls(30)
+            place_campaign(script, people, server, monkeypatch)
             assert receiver.wait_for(3)
         heard = {call.recipient: call.transcript for call in server.calls.values()}
         for to, name, date in PEOPLE:
