@@ -138,8 +138,10 @@ def simulate(flow: Flow, presses: Iterable[str] = (), *, machine: bool = False) 
             query = dict(parse_qsl(urlsplit(event.data["silent"]).query))
             menu, attempt = query.get("n", ""), query.get("t", "1")
             if event.data.get("unscripted"):
+                # The caller had no presses left and stayed silent: the run
+                # took the timeout all the same; `every_path` goes on from here.
                 run.open_menu = run.open_menu or (menu, int(attempt) if attempt.isdigit() else 1)
-            elif flow.bundle is not None and menu in flow.bundle.menus:
+            if flow.bundle is not None and menu in flow.bundle.menus:
                 run.outcomes.append(f"{menu} → timeout")
     return run
 

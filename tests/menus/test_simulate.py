@@ -243,3 +243,19 @@ def test_a_broken_scenario_file_is_a_usage_error(tmp_path, text, message):
     result = run("test", str(path))
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_coverage_counts_the_run_of_a_caller_who_presses_nothing():
+    result = run("simulate", str(CLINIC), "--coverage")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert BYE in lines
+    assert "   1  main → timeout" in lines
+    assert lines[-1] == "1 of 10 outcomes reached"
+
+
+def test_coverage_counts_a_run_whose_presses_run_out_before_a_menu():
+    result = run("simulate", str(CLINIC), "--press", "1", "--coverage")
+    lines = result.output.splitlines()
+    assert "   1  main → 1" in lines and "   1  1 → timeout" in lines
+    assert lines[-1] == "2 of 10 outcomes reached"
