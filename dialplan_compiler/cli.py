@@ -492,8 +492,8 @@ def _load_flow(path: str, variables: tuple[str, ...]):
 @main.command(name="simulate")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--press", "presses", multiple=True, metavar="KEYS",
-              help="What the caller does at the next question: keys such as 1 or 1234#, "
-                   "`timeout` (nothing) or `hangup` (repeatable, in order).")
+              help="What the caller does at the next question: keys such as 1, 1234# or "
+                   "star, `timeout` (nothing) or `hangup` (repeatable, in order).")
 @click.option("--machine", is_flag=True, help="A machine answers the call.")
 @click.option("--all", "all_paths", is_flag=True,
               help="Simulate every path: every choice of every menu at every try.")
@@ -509,8 +509,13 @@ def simulate_command(path: str, presses: tuple[str, ...], machine: bool, all_pat
     eventUrls are answered in-process as `dialplan serve` answers them, and
     its plans run as Routee runs them (see docs/language.md, "Menus").
     """
-    from .menus.simulate import coverage_lines, every_path, run_flags, run_lines, simulate
+    from .menus.simulate import (PressError, coverage_lines, every_path, read_press, run_flags,
+                                 run_lines, simulate)
 
+    try:
+        presses = tuple(read_press(press) for press in presses)
+    except PressError as error:
+        raise click.BadParameter(str(error), param_hint="--press") from None
     flow = _load_flow(path, variables)
     if all_paths and (presses or machine):
         raise click.UsageError("--all finds the presses itself: drop --press and --machine")

@@ -28,6 +28,7 @@ from .diagnostics import Diagnostic, Related
 from .model import Again, Choice, Handoff, Menu, Plan
 from .nodes import Duration, Integer, Span, Statement, String, Word
 from .planrules import BlockState
+from .statements import KEYS, read_keys
 
 #: What a menu waits for a key when `wait` is not given, and how often it
 #: asks when `tries` is not given.
@@ -42,7 +43,6 @@ EVENT_URL_DEADLINE_MS = routee.EVENT_URL_DEADLINE_MS
 HANDOFF_BUDGET_MS = 2000
 DEFAULT_HANDOFF_MS = 2000
 
-KEYS = "0123456789*#"
 #: Where statements are: the file itself, a menu's block (its prompt), a
 #: branch (`on …`, `otherwise`, `on machine`), a `timeout` block.
 TOP, PROMPT, BRANCH, TIMEOUT = "top", "prompt", "branch", "timeout"
@@ -406,13 +406,13 @@ class MenuChecker:
             result = (None, length, f"any{length or ''}", first.span.to(end))
         else:
             text = None
-            if isinstance(first, Word) and first.text in ("star", "hash"):
-                text = "*" if first.text == "star" else "#"
-            elif isinstance(first, (Integer, Word)):
-                text = first.text
-            elif isinstance(first, String) and not first.is_template:
-                text = first.text
-            if not text or any(ch not in KEYS for ch in text):
+            if isinstance(first, (Integer, Word)) or \
+                    (isinstance(first, String) and not first.is_template):
+                try:
+                    text = read_keys(first.text)
+                except ValueError:
+                    text = None
+            if not text:
                 c.report(rules.WRONG_ARGUMENT(
                     first.span, f"expected the keys of a choice, found {describe(first)}",
                     help="keys are 0-9, * and #: on 1, on 42, on *, on star, on hash "

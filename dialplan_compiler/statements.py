@@ -381,6 +381,42 @@ VALUES: Mapping[str, tuple[str, ...]] = MappingProxyType({
 
 DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours"}
 
+#: The keys of a telephone keypad, and the names of the two that are not
+#: digits. A script's `on`, `dialplan simulate --press` and a scenario's
+#: `press` all read keys with `read_keys`, so `star` means `*` in each.
+KEYS = "0123456789*#"
+KEY_NAMES: Mapping[str, str] = MappingProxyType({"star": "*", "hash": "#"})
+KEYS_HELP = "keys are 0-9, * (or star) and # (or hash)"
+
+
+def read_keys(text: str) -> str:
+    """The keys `text` names: digits, `*` and `#`, and the names `star` and
+    `hash`, run together or apart: "1234#" → "1234#", "star" → "*",
+    "1 2 hash" → "12#". ValueError, naming the first thing that is not a
+    key, for anything else (or for no key at all)."""
+    keys: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in KEYS:
+            keys.append(ch)
+            i += 1
+            continue
+        if ch in " \t":
+            i += 1
+            continue
+        name = next((n for n in KEY_NAMES if text.startswith(n, i)), None)
+        if name is None:
+            end = i + 1
+            while end < len(text) and text[end] not in KEYS and text[end] not in " \t":
+                end += 1
+            raise ValueError(f"{text[i:end]!r} is not a key; {KEYS_HELP}")
+        keys.append(KEY_NAMES[name])
+        i += len(name)
+    if not keys:
+        raise ValueError(f"no key in {text!r}; {KEYS_HELP}")
+    return "".join(keys)
+
 KIND_NAMES = {"setting": "call setting", "verb": "verb", "directive": "directive",
               "menu": "menu statement"}
 

@@ -8,6 +8,7 @@ A scenario file is TOML, named `*.scenarios.toml`:
     [[scenario]]
     name = "a booking is confirmed"
     press = ["1", "1234#"]          # one item per question: keys, "timeout", "hangup"
+                                    # (keys as in the script: "star" is "*", "hash" "#")
     machine = false                 # optional: a machine answers
     expect = '''
     caller hears (en-GB, female): Welcome to Example Clinic.
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import DialplanError
-from .simulate import Flow, Run, SimulationError, load, simulate
+from .simulate import Flow, PressError, Run, SimulationError, load, read_press, simulate
 
 
 class ScenarioError(DialplanError):
@@ -92,6 +93,11 @@ def read(path: Path) -> ScenarioFile:
         presses = item.get("press", [])
         if not isinstance(presses, list) or not all(isinstance(p, str) for p in presses):
             raise ScenarioError(f"{where}: `press` must be a list of strings")
+        for number, press in enumerate(presses, 1):
+            try:
+                read_press(press)
+            except PressError as error:
+                raise ScenarioError(f"{where}: press {number}: {error}") from None
         if not isinstance(item.get("expect"), str):
             raise ScenarioError(f"{where}: `expect` (the transcript) is missing")
         scenarios.append(Scenario(str(item.get("name", f"scenario {index}")), presses,

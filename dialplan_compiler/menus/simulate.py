@@ -17,11 +17,31 @@ from ..menus import engine
 from ..errors import DialplanError
 from ..lowering import Bundle
 from ..model import Again
+from ..statements import KEYS_HELP, read_keys
 from .router import Router
 
 #: Routee's body for the simulated call (observed shape).
 CALLER = {"from": "+306900000000", "to": "+302101234567",
           "messageId": "simulated-message", "conversationTrackingId": "simulated-call"}
+
+
+class PressError(DialplanError, ValueError):
+    """A press that is neither keys nor `timeout` nor `hangup`."""
+
+
+def read_press(text: str) -> str:
+    """What a caller does at a question, as `--press` and scenario files
+    write it: keys ("1", "1234#", "star", "1 2 hash"; see
+    `statements.read_keys`), "timeout" (nothing) or "hangup". Returns the
+    keys themselves ("star" → "*"); PressError for anything else."""
+    if text in (engine.TIMEOUT, engine.HANGUP):
+        return text
+    try:
+        return read_keys(text)
+    except ValueError as error:
+        reason = str(error).removesuffix("; " + KEYS_HELP)
+        raise PressError(f"{text!r} is not a press: {reason}; a press is keys such as 1, "
+                         f"1234# or star ({KEYS_HELP}), timeout or hangup") from None
 
 
 class SimulationError(DialplanError):
@@ -104,9 +124,10 @@ class Run:
 
 def simulate(flow: Flow, presses: Iterable[str] = (), *, machine: bool = False) -> Run:
     """One call. The caller presses `presses`, one item per question:
-    keys ("1", "1234#"), "timeout" (nothing) or "hangup"."""
+    keys ("1", "1234#", "star"), "timeout" (nothing) or "hangup"
+    (PressError for anything else)."""
     call = engine.CallLog()
-    run = Run(list(presses), call, machine=machine)
+    run = Run([read_press(p) for p in presses], call, machine=machine)
 
     def post(url: str, body: dict) -> Any:
         if flow.router is None:
@@ -240,9 +261,18 @@ def run_lines(run: Run, *, verbose: bool = False) -> Iterator[str]:
                    f"try {query.get('t')})")
 
 
+def press_text(keys: str) -> str:
+    """A press as a shell takes it whole: `*` is spelt `star` (a shell
+    would expand it), and a leading `#` `hash` (a shell would read a
+    comment): "*" → "star", "#" → "hash", "1234#" stays."""
+    text = keys.replace("*", "star")
+    return "hash" + text[1:] if text.startswith("#") else text
+
+
 def run_flags(run: Run) -> str:
     """The options that repeat `run`: `--machine --press 1 --press 2#`."""
-    return " ".join(["--machine"] * run.machine + [f"--press {p}" for p in run.presses])
+    return " ".join(["--machine"] * run.machine +
+                    [f"--press {press_text(p)}" for p in run.presses])
 
 
 def coverage_lines(flow: Flow, runs: Iterable[Run]) -> Iterator[str]:
