@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Protocol
 from . import routee, rules
 from .arguments import Arguments, describe
 from .diagnostics import Diagnostic, Related
-from .model import Again, Choice, Handoff, Menu, Plan
+from .model import Again, Back, Choice, Handoff, Menu, Plan
 from .nodes import Duration, Integer, Span, Statement, String, Word
 from .planrules import BlockState
 from .statements import KEYS, read_keys
@@ -79,7 +79,7 @@ class _PlanState:
     name: str
     span: Span
     block: BlockState = field(default_factory=BlockState)
-    end: object = None            # _MenuInfo | ("again", _MenuInfo, Span) | Handoff
+    end: object = None            # _MenuInfo | ("again"|"back", _MenuInfo, Span) | Handoff
     menu: "_MenuInfo | None" = None  # the menu whose branch this is (for `again`)
 
 
@@ -98,6 +98,9 @@ class _MenuInfo:
     otherwise: Statement | None = None
     otherwise_id: str | None = None
     spans: dict = field(default_factory=dict)
+    #: The menu in one of whose branches this one is asked (for `back`,
+    #: and for the `via` a nested menu inherits).
+    parent: "_MenuInfo | None" = None
 
     @property
     def effective_max(self) -> int:
@@ -167,14 +170,18 @@ class MenuChecker:
                                        "of the file, not in a block",
                             "move it to the top of the file")
             return True
-        if self.kind == PROMPT and name in ("collect", "dial", "menu", "again", "handoff"):
+        if self.kind == PROMPT and name in ("collect", "dial", "menu", "again", "handoff",
+                                            "back", "end"):
             self._misplaced(statement, f"`{name}` cannot be part of a menu's question", {
                 "menu": "a menu asked inside a menu goes in one of its `on` blocks",
                 "again": "`again` goes in one of the menu's `on` or `otherwise` blocks",
+                "back": "`back` goes in one of the menu's `on` or `otherwise` blocks",
+                "end": "the question cannot end the call; end a branch instead: "
+                       "otherwise { say \"Goodbye.\" end }",
                 "collect": "a menu collects the keys itself; remove the `collect`",
             }.get(name, f"put the `{name}` in one of the menu's `on` blocks"))
             return True
-        if self.kind == TIMEOUT and name in ("menu", "again", "handoff", "collect"):
+        if self.kind == TIMEOUT and name in ("menu", "again", "handoff", "collect", "back"):
             self._misplaced(
                 statement, f"`{name}` cannot be in `timeout`",
                 "a timeout sends Routee no request: its verbs run in the plan that is "
@@ -182,8 +189,8 @@ class MenuChecker:
                 "anything; end the timeout with verbs only")
             return True
         handler = {"menu": self._menu, "on": self._on, "otherwise": self._otherwise,
-                   "timeout": self._timeout, "again": self._again,
-                   "handoff": self._handoff}.get(name)
+                   "timeout": self._timeout, "again": self._again, "back": self._back,
+                   "end": self._end, "handoff": self._handoff}.get(name)
         if handler is None:
             return False
         handler(statement)
@@ -210,6 +217,8 @@ class MenuChecker:
                                 f"{'file' if self.kind == TOP else 'block'} before it",
                 related=[Related(end.span, {"menu": "the call goes on in this menu's branches",
                                             "again": "the menu is asked again here",
+                                            "back": "the parent menu is asked here",
+                                            "end": "the call ends here",
                                             "handoff": "the call is handed off here"}[what])],
                 help="move it before the `" + what + "`, or into one of the menu's branches"
                      if what == "menu" else f"move it before the `{what}`, or remove it"))
@@ -238,7 +247,8 @@ class MenuChecker:
                             "a menu goes at the top level or in an `on` block")
             return
         c.before_verb(statement)
-        info = _MenuInfo(statement, self._plan_name())
+        info = _MenuInfo(statement, self._plan_name(),
+                         parent=self.current.menu if self.current is not None else None)
         self._menu_options(statement, info)
         c.current_block().collects.append(statement)  # the menu's COLLECT
         if not self.discarding:
@@ -332,10 +342,17 @@ class MenuChecker:
             info.spans["max"] = option.span.to(end)
 
         args.options({"via": via, "wait": wait, "tries": tries, "max": maximum})
+        enclosing = info.parent
+        while "via" not in info.spans and enclosing is not None:
+            # A menu asked in a branch is served where its parent is, unless it says.
+            if "via" in enclosing.spans:
+                info.via, info.spans["via"] = enclosing.via, enclosing.spans["via"]
+            enclosing = enclosing.parent
         if "via" not in info.spans:
             c.report(rules.MENU_WITHOUT_VIA(
                 statement.name.span, "`menu` needs `via URL`: the address of `dialplan serve`, "
-                                     "where Routee sends the keys",
+                                     "where Routee sends the keys (a menu asked in a "
+                                     "branch of another inherits its `via`)",
                 help='menu via "https://ivr.example.com/routee" wait 8s { … }'))
 
     def _unbounded(self, statement: Statement, message: str, help: str,
@@ -363,21 +380,26 @@ class MenuChecker:
             if statement.block is not None:
                 self._branch(statement, "?", info)  # still check what it holds
             return
-        keys, length, label, span = choice
+        entries, label = choice
         branch = self._branch_id(label)
-        for earlier, other in info.choices:
-            if (other.keys, other.length) == (keys, length):
-                self.c.report(rules.DUPLICATE_CHOICE(
-                    span, f"the menu already has `on {_choice_text(other)}`",
-                    related=[Related(earlier.span, "first here")],
-                    help="merge the two blocks, or change one of the keys"))
-                break
-        else:
-            info.choices.append((statement, Choice(statement.span, label, branch, keys, length)))
+        for keys, length, span in entries:
+            for earlier, other in info.choices:
+                if (other.keys, other.length) == (keys, length):
+                    self.c.report(rules.DUPLICATE_CHOICE(
+                        span, f"the menu already has `on {_choice_text(other)}`",
+                        related=[Related(earlier.span, "first here")],
+                        help="merge the two blocks, or change one of the keys"))
+                    break
+            else:
+                label_of_keys = label_for(keys) if keys is not None else label
+                info.choices.append((statement, Choice(span, label_of_keys, branch, keys,
+                                                       length)))
         self._branch(statement, branch, info)
 
     def _choice(self, statement: Statement):
-        """(keys, length, label, span) of `on KEYS` / `on any [N] digits`."""
+        """([(keys, length, span), …], label) of `on KEYS, KEYS…` or
+        `on any [N] digits`: the entries the branch answers, and the
+        branch's part of its id ("1", "1-2" for `on 1, 2`, "any4")."""
         c = self.c
         args = c.read(statement)
         first = args.take()
@@ -403,25 +425,80 @@ class MenuChecker:
             else:
                 c.report(rules.MISSING_ARGUMENT(args.end(), "expected `digits`",
                                                 help="on any 4 digits, or on any digits"))
-            result = (None, length, f"any{length or ''}", first.span.to(end))
+            result = ([(None, length, first.span.to(end))], f"any{length or ''}")
         else:
-            text = None
-            if isinstance(first, (Integer, Word)) or \
-                    (isinstance(first, String) and not first.is_template):
-                try:
-                    text = read_keys(first.text)
-                except ValueError:
-                    text = None
-            if not text:
-                c.report(rules.WRONG_ARGUMENT(
-                    first.span, f"expected the keys of a choice, found {describe(first)}",
-                    help="keys are 0-9, * and #: on 1, on 42, on *, on star, on hash "
-                         "(a bare # starts a comment), or on any 4 digits"))
-                args.no_more_args()
+            entries = self._key_list(list(statement.args))
+            if entries is None:
                 return None
-            result = (text, None, label_for(text), first.span)
+            return [(keys, None, span) for keys, span in entries], \
+                "-".join(label_for(keys) for keys, _ in entries)
         args.no_more_args()
         return result
+
+    def _key_list(self, arguments: list) -> list[tuple[str, Span]] | None:
+        """The keys of `on 1`, `on 1, 2, star` or `on "1*2"`, each with its
+        span; None (reported) when one of them is not keys, or a comma is
+        missing or left over."""
+        c = self.c
+        pieces: list[tuple[str, Span] | None] = []  # None: a comma
+        for arg in arguments:
+            if isinstance(arg, String) or "," not in arg.text:
+                pieces.append((arg, arg.span))
+                continue
+            offset = 0
+            for number, part in enumerate(arg.text.split(",")):
+                if number:
+                    pieces.append(None)
+                if part:
+                    pieces.append((part, arg.span.shifted(offset, len(part))))
+                offset += len(part) + 1
+        entries: list[tuple[str, Span]] = []
+        expect_keys = True
+        for piece in pieces:
+            if piece is None:
+                if expect_keys:
+                    break  # a comma where keys should be
+                expect_keys = True
+                continue
+            what, span = piece
+            if not expect_keys:
+                c.report(rules.WRONG_ARGUMENT(
+                    span, "expected ',' between the keys of two choices",
+                    help="on 1, 2 { … } answers 1 and 2 with one branch; "
+                         'keys pressed together are one word: on 12, or on "1*2"'))
+                return None
+            keys = self._keys_of(what)
+            if keys is None:
+                found = describe(what) if not isinstance(what, str) else f"'{what}'"
+                c.report(rules.WRONG_ARGUMENT(
+                    span, f"expected the keys of a choice, found {found}",
+                    help="keys are 0-9, * and #: on 1, on 42, on *, on star, on hash "
+                         "(a bare # starts a comment), on 1, 2 (one branch for both), "
+                         "or on any 4 digits"))
+                return None
+            entries.append((keys, span))
+            expect_keys = False
+        if expect_keys:  # a comma with no keys after it (or before it)
+            c.report(rules.MISSING_ARGUMENT(
+                arguments[-1].span, "a ',' with no keys on one side of it",
+                help="on 1, 2 { … }"))
+            return None
+        return entries
+
+    @staticmethod
+    def _keys_of(what) -> str | None:
+        """The keys an argument (or a piece of one between commas) names."""
+        if isinstance(what, str):
+            text = what
+        elif isinstance(what, (Integer, Word)) or \
+                (isinstance(what, String) and not what.is_template):
+            text = what.text
+        else:
+            return None
+        try:
+            return read_keys(text)
+        except ValueError:
+            return None
 
     def _otherwise(self, statement: Statement) -> None:
         info = self._menu_here(statement)
@@ -513,6 +590,32 @@ class MenuChecker:
             return
         self._no_args(statement)
         current.end = ("again", current.menu, statement.span)
+        self.c.current_block().block_end = statement
+
+    def _back(self, statement: Statement) -> None:
+        current = self.current
+        if self.kind != BRANCH or current is None or current.menu is None:
+            self._misplaced(
+                statement, "`back` outside a menu's branch: there is no menu to go back from",
+                "use `back` in an `on …` or `otherwise` block of a menu asked in a branch "
+                "of another menu")
+            return
+        parent = current.menu.parent
+        if parent is None:
+            self._misplaced(
+                statement, "`back` in a branch of a menu that no other menu asks: there is "
+                           "no parent menu to go back to",
+                "use `again` to ask this menu once more, or `back` in a menu asked in an "
+                "`on` block of another")
+            return
+        self._no_args(statement)
+        current.end = ("back", parent, statement.span)
+        self.c.current_block().block_end = statement
+
+    def _end(self, statement: Statement) -> None:
+        # The call ends when its plan runs out of verbs (Routee has no
+        # hang-up verb): `end` only makes sure nothing more is added.
+        self._no_args(statement)
         self.c.current_block().block_end = statement
 
     def _handoff(self, statement: Statement) -> None:
@@ -641,7 +744,8 @@ class MenuChecker:
             if isinstance(value, _MenuInfo):
                 return menu(value)
             if isinstance(value, tuple):
-                return Again(value[2], value[1].id)
+                kind, asked, span = value
+                return (Back if kind == "back" else Again)(span, asked.id)
             return value
 
         main_end = end(self.main_end)

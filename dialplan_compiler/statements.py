@@ -314,7 +314,7 @@ STATEMENTS: Mapping[str, StatementDoc] = MappingProxyType({s.name: s for s in (
         example="voice en-GB female"),
     # --- menus ---------------------------------------------------------------------------
     StatementDoc(
-        "menu", "menu", "menu via URL [wait D] [tries N] [max N digits] { … }",
+        "menu", "menu", "menu [via URL] [wait D] [tries N] [max N digits] { … }",
         "COLLECT {eventUrl, maxDigits, submitOnHash}, the prompt, a wait; a plan per branch",
         "Asks a question and branches on the keys pressed. Its block holds the question "
         "(say, play, pause) and the choices: `on …`, `otherwise`, `timeout`. A script with "
@@ -322,7 +322,9 @@ STATEMENTS: Mapping[str, StatementDoc] = MappingProxyType({s.name: s for s in (
         (), (
             Option("via", "via URL", "COLLECT eventUrl (signed; names the menu and the try)",
                    "The address of `dialplan serve`, where Routee sends the keys; no query "
-                   "or fragment.", (Slot("url"),), default="required"),
+                   "or fragment.", (Slot("url"),),
+                   default="required at the top level; in a branch, the `via` of the menu "
+                           "whose branch asks it"),
             Option("wait", "wait DURATION", "the wait after the question",
                    "How long to wait for a key once the question has been asked.",
                    (Slot("duration"),), "at least 1 s", "$wait s"),
@@ -338,10 +340,11 @@ STATEMENTS: Mapping[str, StatementDoc] = MappingProxyType({s.name: s for s in (
                    '  on 2 { dial +302101111111 }\n'
                    '}'),
     StatementDoc(
-        "on", "menu", "on KEYS { … } | on any [N] digits { … } | on machine { … }",
+        "on", "menu", "on KEYS[, KEYS…] { … } | on any [N] digits { … } | on machine { … }",
         "a plan answered to the menu's eventUrl",
         "A choice of the menu it is in: what happens when the caller presses KEYS (digits, "
-        "`star` or `*`, `hash` or `#`), or any entry (of N digits); `{digits}` in its "
+        "`star` or `*`, `hash` or `#`; `on 1, 2` answers both with one branch), or any "
+        "entry (of N digits); `{digits}` in its "
         "`say` text is the keys pressed. `on machine`, at the top of the file, is the plan "
         "answered when a machine picks up (with `machine continue`).",
         (Slot("choice"),), example='on 1 { say "Appointments." }'),
@@ -358,6 +361,16 @@ STATEMENTS: Mapping[str, StatementDoc] = MappingProxyType({s.name: s for s in (
         "again", "menu", "again", "the menu's plan, for the next try",
         "Asks the menu this branch belongs to once more, while tries are left (then its "
         "`timeout` runs). It ends its block.", example="again"),
+    StatementDoc(
+        "back", "menu", "back", "the parent menu's plan, from its first try",
+        "Goes back to the parent menu: asks the menu in whose branch this branch's menu "
+        "was asked, afresh. It ends its block.",
+        example="back"),
+    StatementDoc(
+        "end", "menu", "end", "(none: the plan ends, and with it the call)",
+        "Ends the call here: nothing after it in its block runs. Routee has no hang-up "
+        "verb; the call ends when its plan has no verbs left.",
+        example='otherwise { say "Goodbye." end }'),
     StatementDoc(
         "handoff", "menu", "handoff URL [within D]", "the rest of the call, fetched by "
         "`dialplan serve`",
@@ -421,6 +434,11 @@ KIND_NAMES = {"setting": "call setting", "verb": "verb", "directive": "directive
               "menu": "menu statement"}
 
 
+
+#: Statements that end a block and may follow another statement on the
+#: same line (`otherwise { say "Sorry."  again }`): the grammar knows them
+#: as keywords, so they are never an argument (grammar/dialplan.lark).
+BLOCK_ENDS = ("again", "back", "end")
 
 #: The statements of each kind, in the table's order.
 SETTINGS = tuple(s.name for s in STATEMENTS.values() if s.kind == "setting")

@@ -24,7 +24,7 @@ from ..nodes import Statement, Word
 from ..parser import parse
 from ..text import bom_length
 from ..reference import markdown
-from ..statements import DURATION_UNITS, STATEMENTS, VALUES, Slot, StatementDoc
+from ..statements import BLOCK_ENDS, DURATION_UNITS, STATEMENTS, VALUES, Slot, StatementDoc
 
 
 def code_units(text: str, encoding: str) -> int:
@@ -146,8 +146,9 @@ def _context(text: str, offset: int) -> _Context | None:
     last = None
     for match in _TOKEN.finditer(chunk):
         kind, last = match.lastgroup, match
-        if kind == "separator" or (kind == "atom" and match.group() == "again" and words):
-            # (`again` is a statement of its own even straight after another)
+        if kind == "separator" or (kind == "atom" and match.group() in BLOCK_ENDS and words):
+            # (`again`, `back` and `end` are statements of their own even
+            # straight after another)
             if words:
                 before.append(words[0][0])
             words = []
@@ -224,7 +225,7 @@ def complete(text: str, offset: int) -> list[Completion]:
 
 
 #: Statements that only make sense in a menu's block (or a branch of it).
-_IN_BLOCKS = ("otherwise", "timeout", "again", "handoff")
+_IN_BLOCKS = ("otherwise", "timeout", "again", "back", "handoff")
 
 
 def _statements(context: _Context, start: int, end: int) -> list[Completion]:

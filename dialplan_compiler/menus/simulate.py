@@ -137,7 +137,7 @@ def simulate(flow: Flow, presses: Iterable[str] = (), *, machine: bool = False) 
         final = body.get("collectedTones") == "" and call.events and \
             call.events[-1].kind == "end"
         if answer.branch and not final:
-            run.outcomes.append(_outcome(flow, query, answer))
+            run.outcomes.append(_outcome(flow, query, answer, body.get("collectedTones")))
         if answer.handoff is not None and not final:
             call.events.append(engine.Event(
                 "note", f"the call is handed to {answer.handoff[0]} (not fetched offline)"))
@@ -167,7 +167,7 @@ def simulate(flow: Flow, presses: Iterable[str] = (), *, machine: bool = False) 
     return run
 
 
-def _outcome(flow: Flow, query: dict, answer) -> str:
+def _outcome(flow: Flow, query: dict, answer, tones: Any) -> str:
     node = query.get("n", "")
     if node == "machine":
         return "machine"
@@ -175,7 +175,10 @@ def _outcome(flow: Flow, query: dict, answer) -> str:
     if menu is None:
         return answer.branch
     branch = answer.branch.split("@")[0]
-    label = next((choice_label(c) for c in menu.choices if c.branch == branch), "otherwise")
+    # Several choices may share a branch (`on 1, 2`): the keys tell which.
+    taken = [c for c in menu.choices if c.branch == branch]
+    choice = next((c for c in taken if c.keys == tones), taken[0] if taken else None)
+    label = choice_label(choice) if choice is not None else "otherwise"
     attempt = query.get("t", "")
     if "@" in answer.branch and attempt == str(menu.tries):
         return f"{node} → {label}; {node} → tries used up"

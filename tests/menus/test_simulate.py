@@ -199,7 +199,7 @@ def test_a_loop_of_plans_is_cut_short():
 def test_the_examples_scenarios_pass():
     result = run("test", str(ROOT / "examples" / "ivr"))
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[-1] == "4 passed, 0 failed"
+    assert result.output.splitlines()[-1] == "6 passed, 0 failed"
 
 
 def scenario_file(tmp_path: Path, expect: str, press='["2"]') -> Path:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from dialplan_compiler import routee
 from dialplan_compiler.editor.pygments_lexer import OPTION_WORDS, VALUE_WORDS
-from dialplan_compiler.statements import STATEMENTS
+from dialplan_compiler.statements import BLOCK_ENDS, STATEMENTS
 
 OUTPUT = Path(__file__).with_name("call.tmLanguage.json")
 
@@ -78,8 +78,9 @@ def grammar() -> dict:
                     "4": {"name": "keyword.control.menu.call"},
                     "5": {"name": "entity.name.function.statement.call"},
                 },
-                # `again` is a statement of its own, even straight after another.
-                "end": r"(?=[;{}])|$|(?<=\s)(?=again" + END + ")",
+                # `again`, `back` and `end` are statements of their own, even
+                # straight after another.
+                "end": r"(?=[;{}])|$|(?<=\s)(?=" + _either(BLOCK_ENDS) + END + ")",
                 "patterns": [
                     {"include": "#continuation"},
                     {"include": "#comment"},
