@@ -50,6 +50,15 @@ class ArgumentContext:
         self.used_variables: set[str] = set()
         #: In a menu's branch, `{digits}` in `say` text is left for serve.
         self.in_branch = False
+        #: In a script with menus, every placeholder of `say` text is kept
+        #: (as `Deferred` text) and filled per plan after lowering: the main
+        #: plan's from the call's values, the branches' by `dialplan serve`
+        #: from the state sealed in the eventUrl. "required": a value missing
+        #: from `variables` is DP215 (a call); "deferred": it comes with each
+        #: call (`dialplan serve`, `dialplan build`); None: not such a script.
+        self.per_call: str | None = None
+        #: The placeholders kept that way, each with where it is first used.
+        self.per_call_names: dict[str, Span] = {}
 
     def read(self, statement: Statement) -> "Arguments":
         """A cursor over `statement`'s arguments."""
@@ -70,7 +79,8 @@ class ArgumentContext:
         if not self.compiling:
             return Unfilled(arg.text)
         out, missing = [], False
-        deferred = runtime and self.in_branch and any(
+        kept = runtime and self.per_call is not None
+        deferred = kept or runtime and self.in_branch and any(
             p.name == "digits" for p in arg.placeholders)
 
         def literal(text: str) -> str:
@@ -78,11 +88,14 @@ class ArgumentContext:
 
         for part in arg.parts:
             if isinstance(part, Placeholder):
-                if deferred and part.name == "digits":
+                if deferred and part.name == "digits" and self.in_branch:
                     out.append("{digits}")
                     continue
                 self.used_variables.add(part.name)
-                if part.name in self.variables:
+                if kept and (part.name in self.variables or self.per_call == "deferred"):
+                    self.per_call_names.setdefault(part.name, part.span)
+                    out.append("{" + part.name + "}")
+                elif part.name in self.variables:
                     out.append(literal(self.variables[part.name]))
                 else:
                     missing = True

@@ -96,7 +96,8 @@ def _seconds_text(seconds: int) -> str:
 class Checker:
     def __init__(self, module: Module, *, error_lines: Iterable[int] = (),
                  variables: Mapping[str, str] | None = None,
-                 overrides: Overrides | None = None, plan_only: bool = False) -> None:
+                 overrides: Overrides | None = None, plan_only: bool = False,
+                 per_call: str = "required") -> None:
         self.module = module
         self.error_lines = frozenset(error_lines)
         self.variables = variables
@@ -106,6 +107,8 @@ class Checker:
         self.diagnostics: list[Diagnostic] = []
         #: How arguments are read: reports here, fills in `variables`.
         self.arguments = ArgumentContext(self.report, variables)
+        if self.compiling and any(s.name.text in MENU_STATEMENTS for s in module.statements):
+            self.arguments.per_call = per_call
         self.settings: dict[str, Setting] = {}
         #: The first statement of each setting, valid or not.
         self.declared: dict[str, Statement] = {}
@@ -772,7 +775,8 @@ class Checker:
                       {{"from": "from", "to": "to", "ring": "hangupDelay",
                         "limit": "maxDuration", "notify": "callback",
                         "machine": "machineDetection", "plan": "dialPlanUrl"}.get(k, k): v
-                       for k, v in spans.items()})
+                       for k, v in spans.items()},
+                      dict(self.arguments.per_call_names))
 
     def _finish_verbs(self, pending: list, sender: str | None) -> tuple:
         verbs = []
@@ -816,9 +820,12 @@ class _PendingDial:
 
 def check(module: Module, *, error_lines: Iterable[int] = (),
           variables: Mapping[str, str] | None = None, overrides: Overrides | None = None,
-          plan_only: bool = False) -> tuple[Script, list[Diagnostic]]:
-    """Check a parsed module. `variables` switches to compile mode."""
+          plan_only: bool = False, per_call: str = "required"
+          ) -> tuple[Script, list[Diagnostic]]:
+    """Check a parsed module. `variables` switches to compile mode; in a
+    script with menus, `per_call` says whether the placeholders of `say`
+    text need a value now ("required") or come with each call ("deferred")."""
     checker = Checker(module, error_lines=error_lines, variables=variables,
-                      overrides=overrides, plan_only=plan_only)
+                      overrides=overrides, plan_only=plan_only, per_call=per_call)
     script = checker.run()
     return script, checker.diagnostics

@@ -16,6 +16,7 @@ verbs Routee runs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Mapping, Union
 
@@ -31,6 +32,35 @@ class Deferred(str):
     """`say` text that holds `{digits}`, filled by `dialplan serve` with the
     keys the caller pressed. It is written in the `.call` string form:
     `{digits}` is the placeholder and literal braces are doubled."""
+
+
+_TEMPLATE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+
+
+def fill_template(template: str, values: Mapping[str, str], *,
+                  partial: bool = False) -> tuple[str, list[str]]:
+    """`Deferred` text with `values` in its placeholders, in one pass: a
+    value is text, never read again as a template. Returns the text and the
+    names that had no value (left as `{name}`). With `partial`, the text
+    returned is still a template (values and literal braces escaped)."""
+    missing: list[str] = []
+
+    def one(match: "re.Match[str]") -> str:
+        token = match.group()
+        if token in ("{{", "}}"):
+            return token if partial else token[0]
+        name = match.group(1)
+        if name in values:
+            value = values[name]
+            return value.replace("{", "{{").replace("}", "}}") if partial else value
+        missing.append(name)
+        return token
+    return _TEMPLATE.sub(one, template), missing
+
+
+def template_names(template: str) -> list[str]:
+    """The placeholders of `Deferred` text, in order."""
+    return [m.group(1) for m in _TEMPLATE.finditer(template) if m.group(1) is not None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +222,9 @@ class Script:
     machine: MachineDetection | None = None
     plan_url: str | None = None
     spans: Mapping[str, Span] = field(default_factory=dict)
+    #: In a script with menus: the placeholders of `say` text, kept in the
+    #: plans as `Deferred` text, each with where it is first used.
+    per_call_names: Mapping[str, Span] = field(default_factory=dict)
 
     @property
     def main(self) -> Plan | None:

@@ -97,7 +97,7 @@ def compile_scripts(paths, secret: bytes, *, variables=None) -> dict[str, Bundle
         if name in bundles:
             raise ScriptNameClash(f"two scripts are called {name!r}: rename one of them")
         result = compile_bundle(data, path, variables=variables, signing_secret=secret,
-                                name=name)
+                                name=name, per_call="deferred")
         if result.payload is None:
             failed.append((path, data.decode("utf-8", "replace"),
                            [d for d in result.diagnostics]))

@@ -18,10 +18,10 @@ from typing import Any, Mapping
 
 from .. import signing
 from ..lowering import Bundle, sorry_plan
+from ..model import fill_template
 from .bundles import bundle_json
 
 KEYS = re.compile(r"[0-9*#]*")
-_TEMPLATE = re.compile(r"\{\{|\}\}|\{digits\}")
 #: Routee's bodies are flat objects; json.loads recurses once per level and
 #: fails with RecursionError (not ValueError) some thousand levels down.
 MAX_DEPTH = 64
@@ -75,9 +75,22 @@ class Answer:
     data: bytes | None = field(default=None, repr=False)
 
 
-def fill(text: str, digits: str) -> str:
-    """A `{digits}` template (literal braces doubled) with the keys in it."""
-    return _TEMPLATE.sub(lambda m: {"{{": "{", "}}": "}"}.get(m.group(), digits), text)
+def fill(text: str, values: dict[str, str]) -> str:
+    """A template (literal braces doubled) with `values` in it: the keys
+    (`digits`) and the call's values; a name without one says nothing."""
+    filled, missing = fill_template(text, values)
+    if missing:
+        filled, _ = fill_template(text, {**values, **dict.fromkeys(missing, "")})
+    return filled
+
+
+def _add_state(plan: dict, state: str) -> dict:
+    """`plan` with the call's sealed state on every eventUrl it asks with."""
+    plan = copy.deepcopy(plan)
+    for verb in plan.get("verbs", []):
+        if verb.get("type") == "COLLECT" and isinstance(verb.get("eventUrl"), str):
+            verb["eventUrl"] = signing.with_state(verb["eventUrl"], state)
+    return plan
 
 
 class _Compiled:
@@ -91,31 +104,47 @@ class _Compiled:
         self.bytes = {k: json.dumps(v, ensure_ascii=False).encode("utf-8")
                       for k, v in self.plans.items() if k not in self.fill}
         self.sorry = data["sorry"]
+        self.asks = {k for k, v in self.plans.items()
+                     if any(verb.get("type") == "COLLECT" for verb in v.get("verbs", []))}
 
-    def plan(self, plan_id: str, digits: str) -> tuple[dict, bytes | None]:
+    def plan(self, plan_id: str, values: dict[str, str],
+             state: str | None = None) -> tuple[dict, bytes | None]:
+        """The plan `plan_id` with `values` in its templates, and the
+        call's `state` on its eventUrls (the bytes too, when nothing changed)."""
         plan = self.plans[plan_id]
         pointers = self.fill.get(plan_id)
-        if not pointers:
+        if not pointers and not (state and plan_id in self.asks):
             return plan, self.bytes[plan_id]
-        plan = copy.deepcopy(plan)
-        for pointer in pointers:
+        plan = _add_state(plan, state) if state and plan_id in self.asks else \
+            copy.deepcopy(plan)
+        for pointer in pointers or ():
             *parents, last = pointer.strip("/").split("/")
             node: Any = plan
             for part in parents:
                 node = node[int(part)] if isinstance(node, list) else node[part]
-            node[last] = fill(node[last], digits)
+            node[last] = fill(node[last], values)
         return plan, None
 
 
 class Router:
     def __init__(self, bundles: Mapping[str, Bundle], secret: bytes) -> None:
         self.secret = secret
+        #: Derived once: HKDF per request would cost every answer.
+        self.state_key = signing.state_key(secret)
         self.scripts = {name: _Compiled(b) for name, b in bundles.items()}
         self.default_sorry = sorry_plan()
 
     def main_plan(self, name: str) -> dict | None:
+        """The main plan of script `name`, or None. A plan whose text needs
+        a call's values that the server has no default for is None too:
+        such a plan goes inline in the call (`dialplan call`)."""
         compiled = self.scripts.get(name)
-        return compiled.plans.get("main") if compiled else None
+        if compiled is None or "main" not in compiled.plans:
+            return None
+        bundle = compiled.bundle
+        if any(n not in bundle.values for n in bundle.needs.get("main", ())):
+            return None
+        return compiled.plan("main", dict(bundle.values))[0]
 
     def _sorry(self, compiled: _Compiled | None, log: dict) -> Answer:
         return Answer(200, compiled.sorry if compiled else self.default_sorry, log)
@@ -129,6 +158,14 @@ class Router:
         base = {"event": "event", "script": p, "node": n, "try": t}
         if compiled is None:
             return self._sorry(None, {**base, "event": "unknown-script"})
+        state = query.get(signing.STATE_PARAMETER) or None
+        values = dict(compiled.bundle.values)
+        if state is not None:
+            try:
+                values.update(signing.open_state(self.secret, p, state, key=self.state_key))
+            except signing.StateRefused as refused:
+                return Answer(403, None, {"event": "forged", "script": p, "node": n, "try": t,
+                                          "state": str(refused)})
         if isinstance(body, (bytes, bytearray, str)):
             try:
                 body = loads(body) if body else {}
@@ -150,7 +187,7 @@ class Router:
                 base[key] = body[key]
         bundle = compiled.bundle
         if n == "machine" and "machine" in compiled.plans:
-            return self._answer(compiled, "machine", "", base)
+            return self._answer(compiled, "machine", "", base, values, state)
         menu = bundle.menus.get(n)
         attempt = int(t) if signing.is_digits(t) else 0
         if menu is None or not 1 <= attempt <= menu.tries:
@@ -168,10 +205,12 @@ class Router:
         plan_id = branch if branch in compiled.plans else f"{branch}@{attempt}"
         if plan is None or plan_id not in compiled.plans:
             return self._sorry(compiled, {**base, "event": "unknown-node"})
-        return self._answer(compiled, plan_id, keys if KEYS.fullmatch(keys) else "", base)
+        return self._answer(compiled, plan_id, keys if KEYS.fullmatch(keys) else "", base,
+                            values, state)
 
-    def _answer(self, compiled: _Compiled, plan_id: str, digits: str, log: dict) -> Answer:
-        plan, data = compiled.plan(plan_id, digits)
+    def _answer(self, compiled: _Compiled, plan_id: str, digits: str, log: dict,
+                values: dict[str, str], state: str | None) -> Answer:
+        plan, data = compiled.plan(plan_id, {**values, "digits": digits}, state)
         log = {**log, "branch": plan_id}
         handoff = compiled.bundle.handoffs.get(plan_id.split("@")[0])
         if handoff is not None:

@@ -320,6 +320,12 @@ def create_app(bundles: Mapping[str, Bundle], secret: bytes, *,
         if len(parts) == 3 and parts[1] == "plans":
             plan = router.main_plan(parts[2])
             if plan is None:
+                known = router.scripts.get(parts[2])
+                if known is not None and "main" in known.plans:
+                    # Its text needs a call's values: it is sent inline by `dialplan call`.
+                    log({"event": "plan-needs-values", "name": parts[2],
+                         "needs": list(known.bundle.needs.get("main", ()))})
+                    return answer(known.sorry)
                 log({"event": "unknown-plan", "name": parts[2][:_LOGGED]})
                 return answer(router.default_sorry)
             log({"event": "plan", "script": parts[2]})
