@@ -18,7 +18,8 @@ from .cli_support import (EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, Bounded, Fil
                           InternalError, check_argument, collect_files, default_format,
                           diagnostic_printer, display_name, emit_reports, exit_for,
                           format_options, guarded, load_config, parse_vars, read,
-                          show_script_errors, signing_secret, source_text, write)
+                          show_script_errors, signing_secret, source_text, var_source,
+                          write)
 
 __all__ = ["main", "EXIT_FINDINGS", "EXIT_INTERNAL", "EXIT_USAGE", "FileProblem",
            "InternalError"]
@@ -139,13 +140,14 @@ def compile_command(path: str, output: str | None, to: str | None, sender: str |
     name = display_name(path)
     result = guarded("compiling", name, lambda: compile_source(
         data, name, variables=values, to=to, sender=sender, plan=plan, config=config))
-    sources = {name: source_text(data), "--to": to or "", "--from": sender or ""}
+    sources = {name: source_text(data), "--to": to or "", "--from": sender or "",
+               "--var": var_source(variables)}
     by_file: dict[str, list] = {}
     for diagnostic in result.diagnostics:
         by_file.setdefault(diagnostic.span.file, []).append(diagnostic)
     text = TextRenderer(use_color(sys.stderr, color)).render_reports(
         [FileReport(file, sources.get(file), tuple(found)) for file, found in by_file.items()],
-        max_errors=config.max_errors)
+        max_errors=config.max_errors, sources=sources)
     if text:
         click.echo(text, err=True)
     strict = config.warnings_as_errors if warnings_as_errors is None else warnings_as_errors

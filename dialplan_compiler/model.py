@@ -28,6 +28,19 @@ class Unfilled(str):
     as they are, and schema validation does not judge such values."""
 
 
+class Sourced(str):
+    """A value given from outside the script (a `--var`, a column of a
+    recipients' row), with `origin`: where it was given. A value that makes
+    a field invalid is reported there, with the script's line beside it."""
+
+    origin: Span
+
+    def __new__(cls, text: str, origin: Span) -> "Sourced":
+        value = super().__new__(cls, text)
+        value.origin = origin
+        return value
+
+
 class Deferred(str):
     """`say` text that holds `{digits}`, filled by `dialplan serve` with the
     keys the caller pressed. It is written in the `.call` string form:

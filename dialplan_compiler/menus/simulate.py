@@ -130,12 +130,19 @@ def simulate(flow: Flow, presses: Iterable[str] = (), *, machine: bool = False) 
     run = Run([read_press(p) for p in presses], call, machine=machine)
 
     def post(url: str, body: dict) -> Any:
-        if flow.router is None:
-            return None
         query = dict(parse_qsl(urlsplit(url).query))
-        answer = flow.router.event(query, body)
         final = body.get("collectedTones") == "" and call.events and \
             call.events[-1].kind == "end"
+        if flow.router is None or flow.bundle is None or query.get("p") != flow.bundle.name:
+            # A plain `collect`: the keys go to the script's own URL, which
+            # is not called offline, and the plan goes on as if it answered
+            # nothing.
+            if not final:
+                keys = body.get("collectedTones") or "no keys"
+                call.events.append(engine.Event(
+                    "note", f"keys {keys} go to {url} (not called offline: the plan goes on)"))
+            return None
+        answer = flow.router.event(query, body)
         if answer.branch and not final:
             run.outcomes.append(_outcome(flow, query, answer, body.get("collectedTones")))
         if answer.handoff is not None and not final:
@@ -260,6 +267,8 @@ def run_lines(run: Run, *, verbose: bool = False) -> Iterator[str]:
             yield event.text
         elif verbose and event.kind == "post" and not event.data.get("final"):
             query = dict(parse_qsl(urlsplit(event.data["url"]).query))
+            if "n" not in query:
+                continue  # a plain `collect`'s URL: its line says where the keys went
             yield (f"  (keys {event.data['tones']!r} sent for menu {query.get('n')}, "
                    f"try {query.get('t')})")
 

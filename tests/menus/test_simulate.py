@@ -327,3 +327,28 @@ def test_a_scenario_press_that_is_no_key_is_a_usage_error(tmp_path, keypad):
     result = run("test", str(path))
     assert result.exit_code == 2
     assert "scenario 1: press 2: '1x' is not a press: 'x' is not a key" in result.output
+
+
+def test_a_plain_collect_says_where_the_keys_went():
+    result = run("simulate", str(ROOT / "examples" / "pin-prompt.call"), "--press", "1234#")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1:3] == ["presses 1 2 3 4 #", "keys 1234 go to https://www.example.com/pin "
+                          "(not called offline: the plan goes on)"]
+
+
+def test_a_plain_collect_in_a_branch_says_where_the_keys_went(tmp_path):
+    script = tmp_path / "mixed.call"
+    script.write_text('voice en-GB\nmenu via "https://ivr.example.com/routee" {\n'
+                      '  say "Press 1 to enter your PIN."\n  on 1 {\n    say "Your PIN, then hash."\n'
+                      '    collect to "https://hooks.example.com/pin" max 4 digits submit on hash\n'
+                      '    pause 5s\n  }\n}\n')
+    result = run("simulate", str(script), "--press", "1", "--press", "42#", "-v")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-6:] == [
+        "  (keys '1' sent for menu main, try 1)",
+        "caller hears (en-GB): Your PIN, then hash.",
+        "presses 4 2 #",
+        "keys 42 go to https://hooks.example.com/pin (not called offline: the plan goes on)",
+        "waits 5 s",
+        "call ends"]
