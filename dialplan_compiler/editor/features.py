@@ -296,38 +296,41 @@ def hover(text: str, offset: int, module=_UNPARSED) -> tuple[str, int, int] | No
 
 
 def definition(text: str, offset: int, module=_UNPARSED) -> tuple[int, int] | None:
-    """For `again` under `offset`: where the menu it asks again is (the
-    offsets of that `menu` keyword); None elsewhere."""
+    """For `again` under `offset`: where the menu it asks again is; for
+    `back`: where the parent menu it goes back to is (the offsets of that
+    `menu` keyword); None elsewhere."""
     bom = bom_length(text)
     module = _module(text, bom, module)
     if module is None:
         return None
     at = offset - bom
 
-    def visit(statements, menu: Statement | None) -> tuple[bool, Statement | None]:
-        """Whether the `again` at `at` is among `statements` (or inside
-        them), and the menu an `again` directly among them asks again."""
+    def visit(statements, menu: Statement | None,
+              parent: Statement | None) -> tuple[bool, Statement | None]:
+        """Whether the `again` or `back` at `at` is among `statements` (or
+        inside them), and the menu it goes to. `menu` is the menu whose
+        branch `statements` are, `parent` the menu whose branch asked it."""
         for statement in statements:
             name = statement.name
-            if name.text == "again" and name.span.start <= at <= name.span.end:
-                return True, menu
+            if name.text in ("again", "back") and name.span.start <= at <= name.span.end:
+                return True, menu if name.text == "again" else parent
             if statement.block is None:
                 continue
             if name.text == "menu":
                 for child in statement.block.statements:
                     if child.name.text in ("on", "otherwise") and child.block is not None:
-                        found = visit(child.block.statements, statement)  # a branch
+                        found = visit(child.block.statements, statement, menu)  # a branch
                     else:
-                        found = visit([child], None)  # the question, `timeout`
+                        found = visit([child], None, None)  # the question, `timeout`
                     if found[0]:
                         return found
-            else:  # `on machine`, or a block out of place: no menu to ask again
-                found = visit(statement.block.statements, None)
+            else:  # `on machine`, or a block out of place: no menu to go to
+                found = visit(statement.block.statements, None, None)
                 if found[0]:
                     return found
         return False, None
 
-    found, menu = visit(module.statements, None)
+    found, menu = visit(module.statements, None, None)
     if not found or menu is None:
         return None
     return menu.name.span.start + bom, menu.name.span.end + bom

@@ -104,6 +104,10 @@ class DialplanLexer(RegexLexer):
             (words(routee.LANGUAGES, suffix=_END), Name.Constant),
             (words(sorted(OPTION_WORDS), suffix=_END), Keyword.Pseudo),
             (words(sorted(VALUE_WORDS), suffix=_END), Name.Builtin),
+            # `on 1, 2, star`: keys before a comma, and the comma.
+            (r"[0-9*]+(?=,)", Number.Integer),
+            (r"(?:star|hash)(?=,)", Name.Builtin),
+            (r",", Punctuation),
             (_ATOM, Name),
             (r"[\x00-\x08\x0e-\x1f\x7f]|\\", Error),
         ],

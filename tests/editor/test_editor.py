@@ -189,6 +189,15 @@ again
 """
 
 
+def test_back_goes_to_the_parent_menu():
+    text = ('menu via "https://x.example.com/r" {\n  say "Press 1." in en-GB\n  on 1 {\n'
+            '    menu {\n      say "Press 0." in en-GB\n      on 0 { back }\n    }\n  }\n'
+            '  on 2 { back }\n}\n')
+    outer = text.index("menu")
+    assert definition(text, text.index("back }\n    }") + 1) == (outer, outer + 4)
+    assert definition(text, text.rindex("back")) is None  # no parent: misplaced
+
+
 def test_again_goes_to_the_menu_it_asks_again():
     outer = CLINIC.index("menu")
     inner = CLINIC.index("menu", outer + 1)

@@ -93,6 +93,10 @@ def grammar() -> dict:
                      "name": "support.constant.language.call"},
                     {"match": _either(OPTION_WORDS) + END, "name": "keyword.other.option.call"},
                     {"match": _either(VALUE_WORDS) + END, "name": "constant.language.call"},
+                    # `on 1, 2, star`: keys before a comma, and the comma.
+                    {"match": r"[0-9*]+(?=,)", "name": "constant.numeric.integer.call"},
+                    {"match": r"(?:star|hash)(?=,)", "name": "constant.language.call"},
+                    {"match": ",", "name": "punctuation.separator.comma.call"},
                     {"match": ATOM, "name": "string.unquoted.call"},
                     {"match": r"[\x00-\x08\x0e-\x1f\x7f]|\\",
                      "name": "invalid.illegal.character.call"},
