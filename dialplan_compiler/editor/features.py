@@ -24,7 +24,8 @@ from ..nodes import Statement, Word
 from ..parser import parse
 from ..text import bom_length
 from ..reference import markdown
-from ..statements import BLOCK_ENDS, DURATION_UNITS, STATEMENTS, VALUES, Slot, StatementDoc
+from ..statements import (BLOCK_ENDS, DURATION_UNITS, KEY_NAMES, STATEMENTS, VALUES, Slot,
+                          StatementDoc)
 
 
 def code_units(text: str, encoding: str) -> int:
@@ -206,6 +207,10 @@ def complete(text: str, offset: int) -> list[Completion]:
     if doc is None:
         return []
     pending, used = _expected(doc, context.words[1:])
+    if doc.name == "on" and context.words[-1].endswith(","):
+        # `on 1, …`: another key of the same branch.
+        return [Completion(name, "value", name, start, offset, sort=f"0{i:02d}")
+                for i, name in enumerate(KEY_NAMES)]
     items: list[Completion] = []
     for slot in pending:
         if slot.kind == "duration":

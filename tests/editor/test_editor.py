@@ -94,6 +94,8 @@ def labels(text: str, offset: int | None = None) -> list[str]:
     ("menu ", ["via", "wait", "tries", "max"]),
     ('menu via "https://x" wait 8s ', ["tries", "max"]),
     ("on ", ["any", "star", "hash", "machine"]),
+    ("on 1, ", ["star", "hash"]),
+    ("on 1, 2 ", []),
     ('handoff "https://x" ', ["within"]),
     ('handoff "https://x" within 2', ["2s", "2m", "2h"]),
     ('on 9 { say "x" again ', []),
