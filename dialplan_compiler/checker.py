@@ -240,7 +240,7 @@ class Checker:
             (name == "from" and self.overrides.sender is not None)
 
     def report(self, diagnostic: Diagnostic) -> None:
-        self.diagnostics.append(diagnostic)
+        self.diagnostics.append(self.arguments.blame(diagnostic))
 
     def _has_syntax_error(self, statement: Statement) -> bool:
         span = statement.span
@@ -759,8 +759,9 @@ class Checker:
         if not self.compiling:
             return
         for name in sorted(set(self.variables) - self.arguments.used_variables):
+            origin = getattr(self.variables[name], "origin", None)
             self.report(rules.UNUSED_VARIABLE(
-                Span("--var", 1, 1, 1, len(name) + 1, 0, len(name)),
+                origin or Span("--var", 1, 1, 1, len(name) + 1, 0, len(name)),
                 f"--var {name} is not used by any placeholder",
                 help="check the spelling against the script's {placeholders}"))
 

@@ -18,7 +18,8 @@ from .cli_support import (EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, Bounded, Fil
                           InternalError, check_argument, collect_files, default_format,
                           diagnostic_printer, display_name, emit_reports, exit_for,
                           format_options, guarded, load_config, parse_vars, read,
-                          show_script_errors, signing_secret, source_text, write)
+                          show_script_errors, signing_secret, source_text, var_source,
+                          write)
 
 __all__ = ["main", "EXIT_FINDINGS", "EXIT_INTERNAL", "EXIT_USAGE", "FileProblem",
            "InternalError"]
@@ -139,13 +140,14 @@ def compile_command(path: str, output: str | None, to: str | None, sender: str |
     name = display_name(path)
     result = guarded("compiling", name, lambda: compile_source(
         data, name, variables=values, to=to, sender=sender, plan=plan, config=config))
-    sources = {name: source_text(data), "--to": to or "", "--from": sender or ""}
+    sources = {name: source_text(data), "--to": to or "", "--from": sender or "",
+               "--var": var_source(variables)}
     by_file: dict[str, list] = {}
     for diagnostic in result.diagnostics:
         by_file.setdefault(diagnostic.span.file, []).append(diagnostic)
     text = TextRenderer(use_color(sys.stderr, color)).render_reports(
         [FileReport(file, sources.get(file), tuple(found)) for file, found in by_file.items()],
-        max_errors=config.max_errors)
+        max_errors=config.max_errors, sources=sources)
     if text:
         click.echo(text, err=True)
     strict = config.warnings_as_errors if warnings_as_errors is None else warnings_as_errors
@@ -492,8 +494,8 @@ def _load_flow(path: str, variables: tuple[str, ...]):
 @main.command(name="simulate")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--press", "presses", multiple=True, metavar="KEYS",
-              help="What the caller does at the next question: keys such as 1 or 1234#, "
-                   "`timeout` (nothing) or `hangup` (repeatable, in order).")
+              help="What the caller does at the next question: keys such as 1, 1234# or "
+                   "star, `timeout` (nothing) or `hangup` (repeatable, in order).")
 @click.option("--machine", is_flag=True, help="A machine answers the call.")
 @click.option("--all", "all_paths", is_flag=True,
               help="Simulate every path: every choice of every menu at every try.")
@@ -513,8 +515,13 @@ def simulate_command(path: str, presses: tuple[str, ...], machine: bool, all_pat
     eventUrls are answered in-process as `dialplan serve` answers them, and
     its plans run as Routee runs them (see docs/language.md, "Menus").
     """
-    from .menus.simulate import coverage_lines, every_path, run_flags, run_lines, simulate
+    from .menus.simulate import (PressError, coverage_lines, every_path, read_press, run_flags,
+                                 run_lines, simulate)
 
+    try:
+        presses = tuple(read_press(press) for press in presses)
+    except PressError as error:
+        raise click.BadParameter(str(error), param_hint="--press") from None
     flow = _load_flow(path, variables)
     if all_paths and (presses or machine or answers):
         raise click.UsageError("--all finds the presses itself: drop --press, --machine and "

@@ -10,7 +10,8 @@ choice below). So a program with menus becomes:
   verbs of the menu's `timeout`, which run when the wait ends with no key;
 * one plan per branch, answered to the eventUrl when its keys come in; a
   branch that asks its menu again (`again`) has one plan per try (`ID@T`),
-  since what it does depends on how many tries are left;
+  since what it does depends on how many tries are left; one that goes
+  `back` asks the parent menu from its first try;
 * the `on machine` plan, answered to the machine-detection eventUrl.
 
 Asking a menu:
@@ -35,8 +36,8 @@ from pathlib import PurePath
 from typing import Any, Mapping
 
 from . import routee, signing
-from .model import (Again, Ask, Collect, Deferred, Handoff, MachineDetection, Menu, Pause, Plan,
-                    Play, Say, Script, fill_template, template_names)
+from .model import (Again, Ask, Back, Collect, Deferred, Handoff, MachineDetection, Menu,
+                    Pause, Plan, Play, Say, Script, fill_template, template_names)
 from .nodes import Span
 
 #: Overrides the longest eventUrl a call may have (routee.MAX_URL_LENGTH,
@@ -181,6 +182,9 @@ def lower(script: Script, name: str, secret: bytes | None,
                 rest = ask(menu, attempt + 1) if attempt < menu.tries else list(menu.timeout)
                 plans[f"{plan.name}@{attempt}"] = Plan(
                     f"{plan.name}@{attempt}", finish([*plan.verbs, *rest], plan.span), plan.span)
+        elif isinstance(end, Back):  # the parent menu, asked afresh
+            plans[plan.name] = Plan(plan.name, finish([*plan.verbs, *ask(menus[end.menu], 1)],
+                                                      plan.span), plan.span)
         elif isinstance(end, Handoff):
             handoffs[plan.name] = end
             plans[plan.name] = Plan(plan.name, tuple(plan.verbs), plan.span)

@@ -26,9 +26,10 @@ from typing import Any, Callable, Iterable, Protocol
 from . import routee, rules
 from .arguments import Arguments, describe
 from .diagnostics import Diagnostic, Related
-from .model import Again, Ask, Choice, Handoff, Menu, Plan, Report
+from .model import Again, Ask, Back, Choice, Handoff, Menu, Plan, Report
 from .nodes import Duration, Integer, Span, Statement, String, Word
 from .planrules import BlockState
+from .statements import KEYS, read_keys
 
 #: What a menu waits for a key when `wait` is not given, and how often it
 #: asks when `tries` is not given.
@@ -43,7 +44,6 @@ EVENT_URL_DEADLINE_MS = routee.EVENT_URL_DEADLINE_MS
 HANDOFF_BUDGET_MS = 2000
 DEFAULT_HANDOFF_MS = 2000
 
-KEYS = "0123456789*#"
 #: Where statements are: the file itself, a menu's block (its prompt), a
 #: branch (`on …`, `otherwise`, `on machine`), a `timeout` block.
 TOP, PROMPT, BRANCH, TIMEOUT = "top", "prompt", "branch", "timeout"
@@ -89,7 +89,7 @@ class _PlanState:
     name: str
     span: Span
     block: BlockState = field(default_factory=BlockState)
-    end: object = None            # _MenuInfo | ("again", _MenuInfo, Span) | Handoff
+    end: object = None            # _MenuInfo | ("again"|"back", _MenuInfo, Span) | Handoff
     menu: "_MenuInfo | None" = None  # the menu whose branch this is (for `again`)
     reports: list = field(default_factory=list)  # its `report`s
 
@@ -109,6 +109,9 @@ class _MenuInfo:
     otherwise: Statement | None = None
     otherwise_id: str | None = None
     spans: dict = field(default_factory=dict)
+    #: The menu in one of whose branches this one is asked (for `back`,
+    #: and for the `via` a nested menu inherits).
+    parent: "_MenuInfo | None" = None
 
     @property
     def effective_max(self) -> int:
@@ -196,15 +199,18 @@ class MenuChecker:
                             "move it to the top of the file")
             return True
         if self.kind == PROMPT and name in ("collect", "dial", "menu", "again", "handoff",
-                                            "report", "ask"):
+                                            "back", "end", "report", "ask"):
             self._misplaced(statement, f"`{name}` cannot be part of a menu's question", {
                 "menu": "a menu asked inside a menu goes in one of its `on` blocks",
                 "again": "`again` goes in one of the menu's `on` or `otherwise` blocks",
+                "back": "`back` goes in one of the menu's `on` or `otherwise` blocks",
+                "end": "the question cannot end the call; end a branch instead: "
+                       "otherwise { say \"Goodbye.\" end }",
                 "collect": "a menu collects the keys itself; remove the `collect`",
             }.get(name, f"put the `{name}` in one of the menu's `on` blocks"))
             return True
-        if self.kind == TIMEOUT and name in ("menu", "again", "handoff", "collect", "report",
-                                             "ask"):
+        if self.kind == TIMEOUT and name in ("menu", "again", "handoff", "collect", "back",
+                                             "report", "ask"):
             self._misplaced(
                 statement, f"`{name}` cannot be in `timeout`",
                 "a timeout sends Routee no request: its verbs run in the plan that is "
@@ -223,8 +229,8 @@ class MenuChecker:
                 handler(statement)
             return True
         handler = {"menu": self._menu, "on": self._on, "otherwise": self._otherwise,
-                   "timeout": self._timeout, "again": self._again,
-                   "handoff": self._handoff, "report": self._report,
+                   "timeout": self._timeout, "again": self._again, "back": self._back,
+                   "end": self._end, "handoff": self._handoff, "report": self._report,
                    "ask": self._ask}.get(name)
         if handler is None:
             return False
@@ -252,6 +258,8 @@ class MenuChecker:
                                 f"{'file' if self.kind == TOP else 'block'} before it",
                 related=[Related(end.span, {"menu": "the call goes on in this menu's branches",
                                             "again": "the menu is asked again here",
+                                            "back": "the parent menu is asked here",
+                                            "end": "the call ends here",
                                             "handoff": "the call is handed off here",
                                             "ask": "your system chooses the branch here"}[what])],
                 help="move it before the `" + what + "`, or into one of the menu's branches"
@@ -281,7 +289,8 @@ class MenuChecker:
                             "a menu goes at the top level or in an `on` block")
             return
         c.before_verb(statement)
-        info = _MenuInfo(statement, self._plan_name())
+        info = _MenuInfo(statement, self._plan_name(),
+                         parent=self.current.menu if self.current is not None else None)
         self._menu_options(statement, info)
         c.current_block().collects.append(statement)  # the menu's COLLECT
         if not self.discarding:
@@ -375,10 +384,17 @@ class MenuChecker:
             info.spans["max"] = option.span.to(end)
 
         args.options({"via": via, "wait": wait, "tries": tries, "max": maximum})
+        enclosing = info.parent
+        while "via" not in info.spans and enclosing is not None:
+            # A menu asked in a branch is served where its parent is, unless it says.
+            if "via" in enclosing.spans:
+                info.via, info.spans["via"] = enclosing.via, enclosing.spans["via"]
+            enclosing = enclosing.parent
         if "via" not in info.spans:
             c.report(rules.MENU_WITHOUT_VIA(
                 statement.name.span, "`menu` needs `via URL`: the address of `dialplan serve`, "
-                                     "where Routee sends the keys",
+                                     "where Routee sends the keys (a menu asked in a "
+                                     "branch of another inherits its `via`)",
                 help='menu via "https://ivr.example.com/routee" wait 8s { … }'))
 
     def _unbounded(self, statement: Statement, message: str, help: str,
@@ -406,21 +422,26 @@ class MenuChecker:
             if statement.block is not None:
                 self._branch(statement, "?", info)  # still check what it holds
             return
-        keys, length, label, span = choice
+        entries, label = choice
         branch = self._branch_id(label)
-        for earlier, other in info.choices:
-            if (other.keys, other.length) == (keys, length):
-                self.c.report(rules.DUPLICATE_CHOICE(
-                    span, f"the menu already has `on {_choice_text(other)}`",
-                    related=[Related(earlier.span, "first here")],
-                    help="merge the two blocks, or change one of the keys"))
-                break
-        else:
-            info.choices.append((statement, Choice(statement.span, label, branch, keys, length)))
+        for keys, length, span in entries:
+            for earlier, other in info.choices:
+                if (other.keys, other.length) == (keys, length):
+                    self.c.report(rules.DUPLICATE_CHOICE(
+                        span, f"the menu already has `on {_choice_text(other)}`",
+                        related=[Related(earlier.span, "first here")],
+                        help="merge the two blocks, or change one of the keys"))
+                    break
+            else:
+                label_of_keys = label_for(keys) if keys is not None else label
+                info.choices.append((statement, Choice(span, label_of_keys, branch, keys,
+                                                       length)))
         self._branch(statement, branch, info)
 
     def _choice(self, statement: Statement):
-        """(keys, length, label, span) of `on KEYS` / `on any [N] digits`."""
+        """([(keys, length, span), …], label) of `on KEYS, KEYS…` or
+        `on any [N] digits`: the entries the branch answers, and the
+        branch's part of its id ("1", "1-2" for `on 1, 2`, "any4")."""
         c = self.c
         args = c.read(statement)
         first = args.take()
@@ -446,25 +467,80 @@ class MenuChecker:
             else:
                 c.report(rules.MISSING_ARGUMENT(args.end(), "expected `digits`",
                                                 help="on any 4 digits, or on any digits"))
-            result = (None, length, f"any{length or ''}", first.span.to(end))
+            result = ([(None, length, first.span.to(end))], f"any{length or ''}")
         else:
-            text = None
-            if isinstance(first, Word) and first.text in ("star", "hash"):
-                text = "*" if first.text == "star" else "#"
-            elif isinstance(first, (Integer, Word)):
-                text = first.text
-            elif isinstance(first, String) and not first.is_template:
-                text = first.text
-            if not text or any(ch not in KEYS for ch in text):
-                c.report(rules.WRONG_ARGUMENT(
-                    first.span, f"expected the keys of a choice, found {describe(first)}",
-                    help="keys are 0-9, * and #: on 1, on 42, on *, on star, on hash "
-                         "(a bare # starts a comment), or on any 4 digits"))
-                args.no_more_args()
+            entries = self._key_list(list(statement.args))
+            if entries is None:
                 return None
-            result = (text, None, label_for(text), first.span)
+            return [(keys, None, span) for keys, span in entries], \
+                "-".join(label_for(keys) for keys, _ in entries)
         args.no_more_args()
         return result
+
+    def _key_list(self, arguments: list) -> list[tuple[str, Span]] | None:
+        """The keys of `on 1`, `on 1, 2, star` or `on "1*2"`, each with its
+        span; None (reported) when one of them is not keys, or a comma is
+        missing or left over."""
+        c = self.c
+        pieces: list[tuple[str, Span] | None] = []  # None: a comma
+        for arg in arguments:
+            if isinstance(arg, String) or "," not in arg.text:
+                pieces.append((arg, arg.span))
+                continue
+            offset = 0
+            for number, part in enumerate(arg.text.split(",")):
+                if number:
+                    pieces.append(None)
+                if part:
+                    pieces.append((part, arg.span.shifted(offset, len(part))))
+                offset += len(part) + 1
+        entries: list[tuple[str, Span]] = []
+        expect_keys = True
+        for piece in pieces:
+            if piece is None:
+                if expect_keys:
+                    break  # a comma where keys should be
+                expect_keys = True
+                continue
+            what, span = piece
+            if not expect_keys:
+                c.report(rules.WRONG_ARGUMENT(
+                    span, "expected ',' between the keys of two choices",
+                    help="on 1, 2 { … } answers 1 and 2 with one branch; "
+                         'keys pressed together are one word: on 12, or on "1*2"'))
+                return None
+            keys = self._keys_of(what)
+            if keys is None:
+                found = describe(what) if not isinstance(what, str) else f"'{what}'"
+                c.report(rules.WRONG_ARGUMENT(
+                    span, f"expected the keys of a choice, found {found}",
+                    help="keys are 0-9, * and #: on 1, on 42, on *, on star, on hash "
+                         "(a bare # starts a comment), on 1, 2 (one branch for both), "
+                         "or on any 4 digits"))
+                return None
+            entries.append((keys, span))
+            expect_keys = False
+        if expect_keys:  # a comma with no keys after it (or before it)
+            c.report(rules.MISSING_ARGUMENT(
+                arguments[-1].span, "a ',' with no keys on one side of it",
+                help="on 1, 2 { … }"))
+            return None
+        return entries
+
+    @staticmethod
+    def _keys_of(what) -> str | None:
+        """The keys an argument (or a piece of one between commas) names."""
+        if isinstance(what, str):
+            text = what
+        elif isinstance(what, (Integer, Word)) or \
+                (isinstance(what, String) and not what.is_template):
+            text = what.text
+        else:
+            return None
+        try:
+            return read_keys(text)
+        except ValueError:
+            return None
 
     def _otherwise(self, statement: Statement) -> None:
         info = self._menu_here(statement)
@@ -556,6 +632,32 @@ class MenuChecker:
             return
         self._no_args(statement)
         current.end = ("again", current.menu, statement.span)
+        self.c.current_block().block_end = statement
+
+    def _back(self, statement: Statement) -> None:
+        current = self.current
+        if self.kind != BRANCH or current is None or current.menu is None:
+            self._misplaced(
+                statement, "`back` outside a menu's branch: there is no menu to go back from",
+                "use `back` in an `on …` or `otherwise` block of a menu asked in a branch "
+                "of another menu")
+            return
+        parent = current.menu.parent
+        if parent is None:
+            self._misplaced(
+                statement, "`back` in a branch of a menu that no other menu asks: there is "
+                           "no parent menu to go back to",
+                "use `again` to ask this menu once more, or `back` in a menu asked in an "
+                "`on` block of another")
+            return
+        self._no_args(statement)
+        current.end = ("back", parent, statement.span)
+        self.c.current_block().block_end = statement
+
+    def _end(self, statement: Statement) -> None:
+        # The call ends when its plan runs out of verbs (Routee has no
+        # hang-up verb): `end` only makes sure nothing more is added.
+        self._no_args(statement)
         self.c.current_block().block_end = statement
 
     def _served_branch(self, statement: Statement, message: str) -> "_PlanState | None":
@@ -836,7 +938,8 @@ class MenuChecker:
                            dict(value.choices), value.otherwise or "", value.timeout,
                            value.vars)
             if isinstance(value, tuple):
-                return Again(value[2], value[1].id)
+                kind, asked, span = value
+                return (Back if kind == "back" else Again)(span, asked.id)
             return value
 
         main_end = end(self.main_end)

@@ -9,7 +9,8 @@ emitter can build a source map from JSON pointers back to the source.
 A `Script` holds its plans as a tuple: the main plan first, then one plan
 per menu branch (answered to the menu's eventUrl) and the `on machine`
 plan. A plan may end in a `Menu` (asked at its end), an `Again` (the menu
-asked once more) or a `Handoff`; `menus.py` turns those into the flat
+asked once more), a `Back` (the parent menu asked afresh) or a `Handoff`;
+`lowering.py` turns those into the flat
 verbs Routee runs.
 """
 
@@ -25,6 +26,19 @@ from .nodes import Span
 class Unfilled(str):
     """Text that still holds `{placeholders}`: `dialplan check` keeps them
     as they are, and schema validation does not judge such values."""
+
+
+class Sourced(str):
+    """A value given from outside the script (a `--var`, a column of a
+    recipients' row), with `origin`: where it was given. A value that makes
+    a field invalid is reported there, with the script's line beside it."""
+
+    origin: Span
+
+    def __new__(cls, text: str, origin: Span) -> "Sourced":
+        value = super().__new__(cls, text)
+        value.origin = origin
+        return value
 
 
 class Deferred(str):
@@ -179,6 +193,15 @@ class Again:
 
 
 @dataclass(frozen=True, slots=True)
+class Back:
+    """`back`: ask `menu`, the menu whose branch asked this one, afresh
+    (from its first try: going back is the caller's choice, not a miss)."""
+
+    span: Span
+    menu: str
+
+
+@dataclass(frozen=True, slots=True)
 class Handoff:
     """`handoff URL within D`: `dialplan serve` asks URL for the rest of
     the call and answers Routee with it."""
@@ -219,7 +242,7 @@ class Plan:
     span: Span
     #: What happens when the verbs are done: a menu is asked, asked again,
     #: or the call is handed off. None: the call ends.
-    end: Union[Menu, Again, Handoff, "Ask", None] = None
+    end: Union[Menu, Again, Back, Handoff, "Ask", None] = None
     #: The `report`s of the branch, made when its plan is answered.
     reports: tuple[Report, ...] = ()
 

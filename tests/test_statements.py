@@ -37,6 +37,8 @@ CONTEXT_OF = {
     "timeout": HEAD + MENU.replace("{}", 'on 1 {{ say "One." }}\n  {}'),
     "again": HEAD + BRANCH,
     "handoff": HEAD + BRANCH,
+    "back": HEAD + BRANCH.replace("{}", 'menu {{\n    say "Press 0."\n    on 0 {{ {} }}\n  }}'),
+    "end": HEAD + BRANCH,
     "report": HEAD + BRANCH,
     "ask": HEAD + BRANCH,
 }
@@ -45,7 +47,7 @@ BLOCKS = {"menu": ' {\n  say "Press 1."\n  on 1 { say "One." }\n}', "on": ' { sa
           "otherwise": ' { say "Sorry." }', "timeout": ' { say "Goodbye." }',
           "ask": ' {\n  on open { say "Open." }\n  otherwise { say "Sorry." }\n}'}
 #: Options a statement cannot go without (the table's default says so).
-REQUIRED = {name: [o for o in doc.options if o.default == "required"]
+REQUIRED = {name: [o for o in doc.options if (o.default or "").startswith("required")]
             for name, doc in STATEMENTS.items()}
 
 

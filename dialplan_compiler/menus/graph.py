@@ -3,7 +3,8 @@
 Plans are the nodes (the main plan, each branch, `on machine`), with what
 each says first; a menu's `timeout` is a node of its own. Edges carry the
 keys of each choice, `otherwise`, `timeout`, and for branches that ask
-again, `again` (while tries are left) and `tries used up`.
+again, `again` (while tries are left), `tries used up` and `back` (to the
+parent menu).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from ..lowering import Bundle
-from ..model import Again, Ask, Dial, Handoff, Menu, Play, Say
+from ..model import Again, Ask, Back, Dial, Handoff, Menu, Play, Say
 
 MAX_TEXT = 42
 
@@ -63,6 +64,8 @@ def build(bundle: Bundle) -> tuple[list[Node], list[Edge]]:
             lines.append("(ends the call)")
         if not plan.verbs and isinstance(plan.end, Again):
             lines.append("(asks again)")
+        if not plan.verbs and isinstance(plan.end, Back):
+            lines.append("(goes back)")
         nodes[name] = Node(name, lines)
     for menu in bundle.menus.values():
         timeout = f"{menu.id}.timeout"
@@ -82,6 +85,8 @@ def build(bundle: Bundle) -> tuple[list[Node], list[Edge]]:
             menu = bundle.menus[plan.end.menu]
             edges.append(Edge(name, menu.id, f"again (≤ {menu.tries} tries)"))
             edges.append(Edge(name, f"{menu.id}.timeout", "tries used up"))
+        elif isinstance(plan.end, Back):
+            edges.append(Edge(name, plan.end.menu, "back"))
         elif isinstance(plan.end, Handoff):
             target = f"{name}.handoff"
             nodes[target] = Node(target, ["handoff", _short(plan.end.url)], "handoff")

@@ -8,6 +8,7 @@ A scenario file is TOML, named `*.scenarios.toml`:
     [[scenario]]
     name = "a booking is confirmed"
     press = ["1", "1234#"]          # one item per question: keys, "timeout", "hangup"
+                                    # (keys as in the script: "star" is "*", "hash" "#")
     machine = false                 # optional: a machine answers
     answers = ["open"]              # optional: what your system answers each `ask`
     expect = '''
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import DialplanError
-from .simulate import Flow, Run, SimulationError, load, simulate
+from .simulate import Flow, PressError, Run, SimulationError, load, read_press, simulate
 
 
 class ScenarioError(DialplanError):
@@ -96,6 +97,11 @@ def read(path: Path) -> ScenarioFile:
         presses = item.get("press", [])
         if not isinstance(presses, list) or not all(isinstance(p, str) for p in presses):
             raise ScenarioError(f"{where}: `press` must be a list of strings")
+        for number, press in enumerate(presses, 1):
+            try:
+                read_press(press)
+            except PressError as error:
+                raise ScenarioError(f"{where}: press {number}: {error}") from None
         answers = item.get("answers", [])
         if not isinstance(answers, list) or not all(isinstance(a, (str, dict)) for a in answers):
             raise ScenarioError(f"{where}: `answers` must be a list of choices (strings) or "

@@ -19,6 +19,7 @@ from ..menus import engine
 from ..errors import DialplanError
 from ..lowering import Bundle
 from ..model import Again
+from ..statements import KEYS_HELP, read_keys
 from .router import TIMED_OUT, Router
 
 #: `--answer` words that stand for a backend's failure rather than a choice.
@@ -44,6 +45,25 @@ def backend_reply(answer: Any) -> Any:
 #: Routee's body for the simulated call (observed shape).
 CALLER = {"from": "+306900000000", "to": "+302101234567",
           "messageId": "simulated-message", "conversationTrackingId": "simulated-call"}
+
+
+class PressError(DialplanError, ValueError):
+    """A press that is neither keys nor `timeout` nor `hangup`."""
+
+
+def read_press(text: str) -> str:
+    """What a caller does at a question, as `--press` and scenario files
+    write it: keys ("1", "1234#", "star", "1 2 hash"; see
+    `statements.read_keys`), "timeout" (nothing) or "hangup". Returns the
+    keys themselves ("star" → "*"); PressError for anything else."""
+    if text in (engine.TIMEOUT, engine.HANGUP):
+        return text
+    try:
+        return read_keys(text)
+    except ValueError as error:
+        reason = str(error).removesuffix("; " + KEYS_HELP)
+        raise PressError(f"{text!r} is not a press: {reason}; a press is keys such as 1, "
+                         f"1234# or star ({KEYS_HELP}), timeout or hangup") from None
 
 
 class SimulationError(DialplanError):
@@ -136,21 +156,29 @@ class Run:
 def simulate(flow: Flow, presses: Iterable[str] = (), *, machine: bool = False,
              answers: Iterable[Any] = ()) -> Run:
     """One call. The caller presses `presses`, one item per question:
-    keys ("1", "1234#"), "timeout" (nothing) or "hangup"; each `ask` gets
-    the next of `answers` (see `backend_reply`), or no answer in time."""
+    keys ("1", "1234#", "star"), "timeout" (nothing) or "hangup"
+    (PressError for anything else); each `ask` gets the next of `answers`
+    (see `backend_reply`), or no answer in time."""
     call = engine.CallLog()
-    run = Run(list(presses), call, machine=machine, answers=list(answers))
+    run = Run([read_press(p) for p in presses], call, machine=machine, answers=list(answers))
     pending_answers = list(run.answers)
 
     def post(url: str, body: dict) -> Any:
-        if flow.router is None:
-            return None
         query = dict(parse_qsl(urlsplit(url).query))
-        answer = flow.router.event(query, body)
         final = body.get("collectedTones") == "" and call.events and \
             call.events[-1].kind == "end"
+        if flow.router is None or flow.bundle is None or query.get("p") != flow.bundle.name:
+            # A plain `collect`: the keys go to the script's own URL, which
+            # is not called offline, and the plan goes on as if it answered
+            # nothing.
+            if not final:
+                keys = body.get("collectedTones") or "no keys"
+                call.events.append(engine.Event(
+                    "note", f"keys {keys} go to {url} (not called offline: the plan goes on)"))
+            return None
+        answer = flow.router.event(query, body)
         if answer.branch and not final:
-            run.outcomes.append(_outcome(flow, query, answer))
+            run.outcomes.append(_outcome(flow, query, answer, body.get("collectedTones")))
         if answer.handoff is not None and not final:
             call.events.append(engine.Event(
                 "note", f"the call is handed to {answer.handoff[0]} (not fetched offline)"))
@@ -196,8 +224,10 @@ def simulate(flow: Flow, presses: Iterable[str] = (), *, machine: bool = False,
             query = dict(parse_qsl(urlsplit(event.data["silent"]).query))
             menu, attempt = query.get("n", ""), query.get("t", "1")
             if event.data.get("unscripted"):
+                # The caller had no presses left and stayed silent: the run
+                # took the timeout all the same; `every_path` goes on from here.
                 run.open_menu = run.open_menu or (menu, int(attempt) if attempt.isdigit() else 1)
-            elif flow.bundle is not None and menu in flow.bundle.menus:
+            if flow.bundle is not None and menu in flow.bundle.menus:
                 run.outcomes.append(f"{menu} → timeout")
     return run
 
@@ -209,7 +239,7 @@ def report_line(url: str, report: dict) -> str:
     return f"reports to {url} " + json.dumps(shown, ensure_ascii=False, sort_keys=True)
 
 
-def _outcome(flow: Flow, query: dict, answer) -> str:
+def _outcome(flow: Flow, query: dict, answer, tones: Any) -> str:
     node = query.get("n", "")
     if node == "machine":
         return "machine"
@@ -217,7 +247,10 @@ def _outcome(flow: Flow, query: dict, answer) -> str:
     if menu is None:
         return answer.branch
     branch = answer.branch.split("@")[0]
-    label = next((choice_label(c) for c in menu.choices if c.branch == branch), "otherwise")
+    # Several choices may share a branch (`on 1, 2`): the keys tell which.
+    taken = [c for c in menu.choices if c.branch == branch]
+    choice = next((c for c in taken if c.keys == tones), taken[0] if taken else None)
+    label = choice_label(choice) if choice is not None else "otherwise"
     attempt = query.get("t", "")
     if "@" in answer.branch and attempt == str(menu.tries):
         return f"{node} → {label}; {node} → tries used up"
@@ -311,13 +344,24 @@ def run_lines(run: Run, *, verbose: bool = False) -> Iterator[str]:
             yield event.text
         elif verbose and event.kind == "post" and not event.data.get("final"):
             query = dict(parse_qsl(urlsplit(event.data["url"]).query))
+            if "n" not in query:
+                continue  # a plain `collect`'s URL: its line says where the keys went
             yield (f"  (keys {event.data['tones']!r} sent for menu {query.get('n')}, "
                    f"try {query.get('t')})")
 
 
+def press_text(keys: str) -> str:
+    """A press as a shell takes it whole: `*` is spelt `star` (a shell
+    would expand it), and a leading `#` `hash` (a shell would read a
+    comment): "*" → "star", "#" → "hash", "1234#" stays."""
+    text = keys.replace("*", "star")
+    return "hash" + text[1:] if text.startswith("#") else text
+
+
 def run_flags(run: Run) -> str:
     """The options that repeat `run`: `--machine --press 1 --press 2# --answer open`."""
-    return " ".join(["--machine"] * run.machine + [f"--press {p}" for p in run.presses] +
+    return " ".join(["--machine"] * run.machine +
+                    [f"--press {press_text(p)}" for p in run.presses] +
                     ["--answer " + shlex.quote(a if isinstance(a, str) else
                                                json.dumps(a, ensure_ascii=False))
                      for a in run.answers])
