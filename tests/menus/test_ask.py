@@ -5,10 +5,14 @@ and how `dialplan graph` draws it. (Over HTTP: test_ask_end_to_end.py.)"""
 from __future__ import annotations
 
 from click.testing import CliRunner
+from hypothesis import given, settings, strategies as st
 
 from dialplan_compiler import check_source, compile_source
 from dialplan_compiler.cli import main
+from dialplan_compiler.menus.router import MAX_VAR_CHARS, read_reply
 from dialplan_compiler.menus.simulate import coverage, every_path, load, simulate
+from dialplan_compiler.model import Ask
+from dialplan_compiler.nodes import Span
 
 from helpers import ROOT
 
@@ -123,3 +127,26 @@ def test_simulate_is_the_same_router_as_serve_for_a_late_answer():
     flow = load(ACCOUNT.read_bytes(), str(ACCOUNT))
     run = simulate(flow, ["1", "123456#"], answers=["timeout"])
     assert run.outcomes[-1] == "1.any6 asks → timeout"
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=250),
+                     lambda inner: st.lists(inner, max_size=3) |
+                     st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_JSON, st.fixed_dictionaries(
+    {"choice": st.sampled_from(["open", "closed", "x"]),
+     "vars": st.dictionaries(st.sampled_from(["name", "balance", "say"]),
+                             st.one_of(st.text(max_size=250), st.integers()), max_size=3)})))
+def test_a_reply_takes_only_a_declared_choice_with_declared_short_text(reply):
+    ask = Ask(Span("a.call", 1, 1, 1, 2), "https://crm.example.com/a", 2000,
+              {"open": "1.open", "closed": "1.closed"}, "1.other", "1.timeout",
+              ("name", "balance"))
+    choice, given, outcome = read_reply(ask, reply)
+    if choice is None:
+        assert given == {} and outcome != "chosen"
+    else:
+        assert outcome == "chosen" and choice in ask.choices
+        assert set(given) <= set(ask.vars)
+        assert all(isinstance(v, str) and len(v) <= MAX_VAR_CHARS for v in given.values())
