@@ -60,6 +60,9 @@ class ArgumentContext:
         self.per_call: str | None = None
         #: The placeholders kept that way, each with where it is first used.
         self.per_call_names: dict[str, Span] = {}
+        #: In the choices of an `ask`: the placeholders its answer may fill
+        #: (`vars`), which need no value when the call is compiled.
+        self.backend_names: frozenset[str] = frozenset()
         #: Strings that are one placeholder filled with a `Sourced` value, by
         #: span: whatever is wrong with such a string is the value's doing.
         self._sourced: dict[Span, tuple[str, Sourced]] = {}
@@ -107,7 +110,9 @@ class ArgumentContext:
                     out.append("{digits}")
                     continue
                 self.used_variables.add(part.name)
-                if kept and (part.name in self.variables or self.per_call == "deferred"):
+                if kept and part.name in self.backend_names and part.name not in self.variables:
+                    out.append("{" + part.name + "}")
+                elif kept and (part.name in self.variables or self.per_call == "deferred"):
                     self.per_call_names.setdefault(part.name, part.span)
                     out.append("{" + part.name + "}")
                 elif part.name in self.variables:

@@ -170,6 +170,13 @@ class Checker:
         """A cursor over `statement`'s arguments."""
         return self.arguments.read(statement)
 
+    def arguments_backend_names(self) -> set[str]:
+        """The placeholders an enclosing `ask`'s answer may fill."""
+        return set(self.arguments.backend_names)
+
+    def set_backend_names(self, names: set[str]) -> None:
+        self.arguments.backend_names = frozenset(names)
+
     def current_block(self) -> BlockState:
         """The state of the block whose statements are being checked."""
         return self.block

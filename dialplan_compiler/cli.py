@@ -503,8 +503,12 @@ def _load_flow(path: str, variables: tuple[str, ...]):
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
               help="Fill {NAME} placeholders (repeatable).")
 @click.option("-v", "--verbose", is_flag=True, help="Show the keys sent to each eventUrl.")
+@click.option("--answer", "answers", multiple=True, metavar="REPLY",
+              help="What your system answers the next `ask`: a choice, a JSON object as it "
+                   "would send it, or `timeout`, `error`, `garbage` (repeatable, in order).")
 def simulate_command(path: str, presses: tuple[str, ...], machine: bool, all_paths: bool,
-                     coverage: bool, variables: tuple[str, ...], verbose: bool) -> None:
+                     coverage: bool, variables: tuple[str, ...], verbose: bool,
+                     answers: tuple[str, ...] = ()) -> None:
     """Run a call flow offline and print what the caller hears.
 
     Nothing is called: the script is compiled with a throw-away secret, its
@@ -519,9 +523,11 @@ def simulate_command(path: str, presses: tuple[str, ...], machine: bool, all_pat
     except PressError as error:
         raise click.BadParameter(str(error), param_hint="--press") from None
     flow = _load_flow(path, variables)
-    if all_paths and (presses or machine):
-        raise click.UsageError("--all finds the presses itself: drop --press and --machine")
-    runs = every_path(flow) if all_paths else [simulate(flow, presses, machine=machine)]
+    if all_paths and (presses or machine or answers):
+        raise click.UsageError("--all finds the presses itself: drop --press, --machine and "
+                               "--answer")
+    runs = every_path(flow) if all_paths else [simulate(flow, presses, machine=machine,
+                                                        answers=answers)]
     for index, run in enumerate(runs):
         if all_paths:
             if index:

@@ -36,7 +36,7 @@ from pathlib import PurePath
 from typing import Any, Mapping
 
 from . import routee, signing
-from .model import (Again, Back, Collect, Deferred, Handoff, MachineDetection, Menu, Pause,
+from .model import (Again, Ask, Back, Collect, Deferred, Handoff, MachineDetection, Menu, Pause,
                     Plan, Play, Say, Script, fill_template, template_names)
 from .nodes import Span
 
@@ -90,6 +90,10 @@ class Bundle:
     needs: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: The call's values that its branches say, sealed (`signing.seal_state`).
     state: str | None = None
+    #: The URLs each branch reports to (`report to URL`), by branch id.
+    reports: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: The branches that end in an `ask`, by branch id.
+    asks: dict[str, Ask] = field(default_factory=dict)
 
     def otherwise(self, menu: Menu) -> str:
         return menu.otherwise or self.implicit_otherwise[menu.id]
@@ -164,6 +168,7 @@ def lower(script: Script, name: str, secret: bytes | None,
 
     plans: dict[str, Plan] = {}
     handoffs: dict[str, Handoff] = {}
+    asks: dict[str, Ask] = {}
     implicit: dict[str, str] = {}
 
     def add(plan: Plan) -> None:
@@ -183,6 +188,10 @@ def lower(script: Script, name: str, secret: bytes | None,
         elif isinstance(end, Handoff):
             handoffs[plan.name] = end
             plans[plan.name] = Plan(plan.name, tuple(plan.verbs), plan.span)
+        elif isinstance(end, Ask):
+            # Its verbs come first; serve appends the plan of the choice made.
+            asks[plan.name] = end
+            plans[plan.name] = Plan(plan.name, tuple(plan.verbs), plan.span)
         else:
             plans[plan.name] = Plan(plan.name, finish(list(plan.verbs), plan.span), plan.span)
 
@@ -197,6 +206,9 @@ def lower(script: Script, name: str, secret: bytes | None,
     needs = {plan_id: found for plan_id, plan in plans.items() if (found := plan_needs(plan))}
     served = {n for plan_id, found in needs.items() if plan_id != "main" for n in found}
     sealed = {n: values[n] for n in sorted(served) if n in values}
+    if any(plan.reports for plan in script.plans):
+        # A report names the call's values (a row's id, say): all of them go with it.
+        sealed = dict(sorted(values.items()))
     if sealed and secret:
         # The branches say these: they go with the call, in the eventUrls of
         # the plan Routee is given, and serve adds them to those it answers.
@@ -217,8 +229,11 @@ def lower(script: Script, name: str, secret: bytes | None,
             machine.event_url, secret, name, "machine", 1, state), machine.span)
     flat = replace(script, plans=(main,) if main else (), machine=machine)
     language, gender = _voice(script)
+    reports = {plan.name: tuple(r.url for r in plan.reports)
+               for plan in script.plans if plan.reports}
     return Bundle(name, flat, plans, menus, handoffs, implicit, language, gender,
-                  {plan.name: plan for plan in script.plans}, values, needs, state)
+                  {plan.name: plan for plan in script.plans}, values, needs, state, reports,
+                  asks)
 
 
 def _voice(script: Script) -> tuple[str, str | None]:
@@ -265,7 +280,8 @@ def menu_diagnostics(script: Script, bundle: Bundle | None) -> list:
 
     found = []
     for plan_id, plan in bundle.plans.items():
-        if plan_id == "main" or (plan_id in bundle.handoffs and not plan.verbs):
+        if plan_id == "main" or ((plan_id in bundle.handoffs or plan_id in bundle.asks)
+                                 and not plan.verbs):
             continue
         found.extend(schema_diagnostics(emit_plan(plan), plan.span))
     return found + per_call_diagnostics(script, bundle)

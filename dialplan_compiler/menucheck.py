@@ -18,6 +18,7 @@ unchanged menu valid.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol
@@ -25,7 +26,7 @@ from typing import Any, Callable, Iterable, Protocol
 from . import routee, rules
 from .arguments import Arguments, describe
 from .diagnostics import Diagnostic, Related
-from .model import Again, Back, Choice, Handoff, Menu, Plan
+from .model import Again, Ask, Back, Choice, Handoff, Menu, Plan, Report
 from .nodes import Duration, Integer, Span, Statement, String, Word
 from .planrules import BlockState
 from .statements import KEYS, read_keys
@@ -46,6 +47,13 @@ DEFAULT_HANDOFF_MS = 2000
 #: Where statements are: the file itself, a menu's block (its prompt), a
 #: branch (`on …`, `otherwise`, `on machine`), a `timeout` block.
 TOP, PROMPT, BRANCH, TIMEOUT = "top", "prompt", "branch", "timeout"
+#: The block of an `ask`: its choices only.
+ASK = "ask"
+#: A backend's choice: a word of letters, digits, '-' and '_'.
+CHOICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
+#: Choice names that would clash with the ids of an ask's own branches, or
+#: with the replies `dialplan simulate --answer` stands in for.
+RESERVED_CHOICES = ("other", "timeout", "error", "garbage")
 SETTINGS = ("from", "to", "ring", "limit", "notify", "machine", "plan")
 
 
@@ -64,6 +72,8 @@ class PlanChecker(Protocol):
     def declared_setting(self, name: str) -> Statement | None: ...
     def verb_rules(self, dials: list, collects: list,
                    interruptibles: list) -> list[Diagnostic]: ...
+    def arguments_backend_names(self) -> set[str]: ...
+    def set_backend_names(self, names: set[str]) -> None: ...
 
 
 def label_for(keys: str) -> str:
@@ -81,6 +91,7 @@ class _PlanState:
     block: BlockState = field(default_factory=BlockState)
     end: object = None            # _MenuInfo | ("again"|"back", _MenuInfo, Span) | Handoff
     menu: "_MenuInfo | None" = None  # the menu whose branch this is (for `again`)
+    reports: list = field(default_factory=list)  # its `report`s
 
 
 @dataclass
@@ -115,6 +126,19 @@ class _MenuInfo:
         return self.effective_max > 1
 
 
+@dataclass
+class _AskInfo:
+    statement: Statement
+    branch: str
+    url: str | None
+    within: int
+    vars: tuple[str, ...]
+    choices: dict[str, str] = field(default_factory=dict)
+    otherwise: str | None = None
+    timeout: str | None = None
+    spans: dict = field(default_factory=dict)
+
+
 class MenuChecker:
     def __init__(self, checker: PlanChecker) -> None:
         self.c = checker
@@ -127,6 +151,9 @@ class MenuChecker:
         self.machine_statement: Statement | None = None
         self.current: _PlanState | None = None    # None: the main plan
         self._menu_info: _MenuInfo | None = None  # the menu whose block is being read
+        self._ask_info: _AskInfo | None = None    # the ask whose block is being read
+        #: The branches an `ask` chooses between: serve has spent its time asking.
+        self._ask_branches: set[str] = set()
         #: Above 0 while statements that never run are checked: they make no plans.
         self.discarding = 0
         self._after_end_reported: set[int] = set()
@@ -171,7 +198,7 @@ class MenuChecker:
                             "move it to the top of the file")
             return True
         if self.kind == PROMPT and name in ("collect", "dial", "menu", "again", "handoff",
-                                            "back", "end"):
+                                            "back", "end", "report", "ask"):
             self._misplaced(statement, f"`{name}` cannot be part of a menu's question", {
                 "menu": "a menu asked inside a menu goes in one of its `on` blocks",
                 "again": "`again` goes in one of the menu's `on` or `otherwise` blocks",
@@ -181,16 +208,29 @@ class MenuChecker:
                 "collect": "a menu collects the keys itself; remove the `collect`",
             }.get(name, f"put the `{name}` in one of the menu's `on` blocks"))
             return True
-        if self.kind == TIMEOUT and name in ("menu", "again", "handoff", "collect", "back"):
+        if self.kind == TIMEOUT and name in ("menu", "again", "handoff", "collect", "back",
+                                             "report", "ask"):
             self._misplaced(
                 statement, f"`{name}` cannot be in `timeout`",
                 "a timeout sends Routee no request: its verbs run in the plan that is "
                 "already playing, which has the menu's collect and cannot ask the server "
                 "anything; end the timeout with verbs only")
             return True
+        if self.kind == ASK:
+            handler = {"on": self._ask_choice, "otherwise": self._ask_choice,
+                       "timeout": self._ask_choice}.get(name)
+            if handler is None:
+                self._misplaced(statement, f"`{name}` cannot stand in an `ask` block: it holds "
+                                           "the backend's choices",
+                                'ask "https://crm.example.com/routee" { on "open" { … } '
+                                'otherwise { … } }')
+            else:
+                handler(statement)
+            return True
         handler = {"menu": self._menu, "on": self._on, "otherwise": self._otherwise,
                    "timeout": self._timeout, "again": self._again, "back": self._back,
-                   "end": self._end, "handoff": self._handoff}.get(name)
+                   "end": self._end, "handoff": self._handoff, "report": self._report,
+                   "ask": self._ask}.get(name)
         if handler is None:
             return False
         handler(statement)
@@ -219,7 +259,8 @@ class MenuChecker:
                                             "again": "the menu is asked again here",
                                             "back": "the parent menu is asked here",
                                             "end": "the call ends here",
-                                            "handoff": "the call is handed off here"}[what])],
+                                            "handoff": "the call is handed off here",
+                                            "ask": "your system chooses the branch here"}[what])],
                 help="move it before the `" + what + "`, or into one of the menu's branches"
                      if what == "menu" else f"move it before the `{what}`, or remove it"))
         throwaway = _PlanState("", statement.span, menu=self.current.menu if self.current
@@ -617,40 +658,183 @@ class MenuChecker:
         # hang-up verb): `end` only makes sure nothing more is added.
         self._no_args(statement)
         self.c.current_block().block_end = statement
+    def _served_branch(self, statement: Statement, message: str) -> "_PlanState | None":
+        """The branch `statement` is in, when it is one that `dialplan serve`
+        answers; otherwise reported (`message`) and None."""
+        if self.kind != BRANCH or self.current is None:
+            self._misplaced(statement, message,
+                            f"put the `{statement.name.text}` in an `on …`, `otherwise` or "
+                            "`on machine` block, which `dialplan serve` answers")
+            return None
+        return self.current
+
+    def _within(self, args: Arguments, what: str) -> int:
+        """`within D` (the time serve may spend asking), at most HANDOFF_BUDGET_MS."""
+        option = args.take()
+        arg = args.expect("a duration", "within 2s")
+        if isinstance(arg, Duration):
+            if arg.milliseconds <= HANDOFF_BUDGET_MS:
+                return arg.milliseconds
+            self.c.report(rules.EVENT_URL_BUDGET(
+                option.span.to(arg.span),
+                f"`within {arg.text}` promises more work than an eventUrl may take: "
+                f"Routee waits {EVENT_URL_DEADLINE_MS // 1000} s for the answer, and "
+                f"the network and `dialplan serve` need some of that",
+                help=f"within {HANDOFF_BUDGET_MS // 1000}s at most; do slow work "
+                     "before the call, or after it answers"))
+            return HANDOFF_BUDGET_MS
+        if arg is not None:
+            args.duration(arg, what)
+        return DEFAULT_HANDOFF_MS
 
     def _handoff(self, statement: Statement) -> None:
         c = self.c
-        current = self.current
-        if self.kind != BRANCH or current is None:
-            self._misplaced(
-                statement, "`handoff` outside a branch: nothing asks `dialplan serve` here",
-                "a handoff goes in an `on …`, `otherwise` or `on machine` block, which "
-                "`dialplan serve` answers")
+        current = self._served_branch(
+            statement, "`handoff` outside a branch: nothing asks `dialplan serve` here")
+        if current is None or self._asked_already(statement):
             return
         args = c.read(statement)
         url = args.url(args.expect("the URL that answers the rest of the call",
                                'handoff "https://crm.example.com/routee"'), "the handoff URL")
-        within = DEFAULT_HANDOFF_MS
-        if args.at_word("within"):
-            option = args.take()
-            arg = args.expect("a duration", "within 2s")
-            if isinstance(arg, Duration):
-                within = arg.milliseconds
-                if within > HANDOFF_BUDGET_MS:
-                    c.report(rules.EVENT_URL_BUDGET(
-                        option.span.to(arg.span),
-                        f"`within {arg.text}` promises more work than an eventUrl may take: "
-                        f"Routee waits {EVENT_URL_DEADLINE_MS // 1000} s for the answer, and "
-                        f"the network and `dialplan serve` need some of that",
-                        help=f"within {HANDOFF_BUDGET_MS // 1000}s at most; do slow work "
-                             "before the call, or after it answers"))
-                    within = HANDOFF_BUDGET_MS
-            elif arg is not None:
-                args.duration(arg, "the handoff's time")
+        within = self._within(args, "the handoff's time") if args.at_word("within") \
+            else DEFAULT_HANDOFF_MS
         args.no_more_args()
         if url is not None:
             current.end = Handoff(statement.span, url, within)
         c.current_block().block_end = statement
+
+    def _ask(self, statement: Statement) -> None:
+        c = self.c
+        current = self._served_branch(
+            statement, "`ask` outside a branch: `dialplan serve` asks your system when it "
+                       "answers a branch, and nothing asks it here")
+        if current is None or self._asked_already(statement):
+            return
+        args = c.read(statement)
+        url = args.url(args.expect("the URL of your system that chooses the branch",
+                                   'ask "https://crm.example.com/routee" { … }'), "the ask URL")
+        within = DEFAULT_HANDOFF_MS
+        names: list[str] = []
+        while args.peek() is not None:
+            if args.at_word("within"):
+                within = self._within(args, "the ask's time")
+            elif args.at_word("vars"):
+                args.take()
+                while isinstance(args.peek(), Word) and args.peek().text != "within":
+                    word = args.take()
+                    if not CHOICE_NAME.fullmatch(word.text):
+                        c.report(rules.WRONG_ARGUMENT(
+                            word.span, f"'{word.text}' is not a placeholder name",
+                            help="vars balance due_date"))
+                    else:
+                        names.append(word.text)
+            else:
+                args.no_more_args()
+                break
+        info = _AskInfo(statement, current.name, url, within, tuple(names))
+        if statement.block is None:
+            self._needs_block(statement)
+            c.current_block().block_end = statement
+            return
+        outer_kind, outer_ask = self.kind, self._ask_info
+        outer_names = set(c.arguments_backend_names())
+        self.kind, self._ask_info = ASK, info
+        c.set_backend_names(outer_names | set(names))
+        try:
+            for child in statement.block.statements:
+                c.check_statement(child)
+        finally:
+            self.kind, self._ask_info = outer_kind, outer_ask
+            c.set_backend_names(outer_names)
+        c.current_block().block_end = statement
+        if info.otherwise is None:
+            c.report(rules.MISSING_ARGUMENT(
+                statement.name.span, "`ask` needs an `otherwise`: what happens when your "
+                                     "system answers no choice it declares, or fails",
+                help='otherwise { say "Sorry, we cannot tell you now." }'))
+        if url is not None and not self.discarding:
+            current.end = info
+
+    def _ask_choice(self, statement: Statement) -> None:
+        c = self.c
+        info = self._ask_info
+        name = statement.name.text
+        if name == "on":
+            args = c.read(statement)
+            first = args.take()
+            args.no_more_args()
+            text = first.text if isinstance(first, (Word, Integer)) or (
+                isinstance(first, String) and not first.is_template) else None
+            if text is None or not CHOICE_NAME.fullmatch(text) or text in RESERVED_CHOICES:
+                c.report(rules.WRONG_ARGUMENT(
+                    first.span if first is not None else statement.name.span,
+                    "expected the name of a choice your system answers" +
+                    (f" ('{text}' is the id of the ask's own branch)"
+                     if text in RESERVED_CHOICES else ""),
+                    help='on "open" { … }: letters, digits, - and _ (up to 40)'))
+                self._branch(statement, "?", None)
+                return
+            if text in info.choices:
+                c.report(rules.DUPLICATE_CHOICE(
+                    first.span, f"the ask already has `on {text}`",
+                    related=[Related(info.spans[text], "first here")],
+                    help="merge the two blocks"))
+                self._branch(statement, "?", None)
+                return
+            branch = f"{info.branch}.{text}"
+            info.choices[text] = branch
+            info.spans[text] = first.span
+        else:
+            self._no_args(statement)
+            label = "other" if name == "otherwise" else "timeout"
+            if getattr(info, name) is not None:
+                c.report(rules.DUPLICATE_CHOICE(
+                    statement.name.span, f"the ask already has a `{name}`",
+                    related=[Related(info.spans[name], "first here")],
+                    help="merge the two blocks"))
+                self._branch(statement, "?", None)
+                return
+            branch = f"{info.branch}.{label}"
+            setattr(info, name, branch)
+            info.spans[name] = statement.span
+        self._ask_branches.add(branch)
+        self.kind = BRANCH
+        try:
+            self._branch(statement, branch, None)
+        finally:
+            self.kind = ASK
+
+    def _asked_already(self, statement: Statement) -> bool:
+        """A `handoff` or `ask` straight in an ask's choice: reported (one
+        answer to Routee cannot wait for two of your systems)."""
+        if self.current is not None and self.current.name in self._ask_branches:
+            self._misplaced(
+                statement, f"`{statement.name.text}` in a choice of an `ask`: serve has "
+                           "already spent its time asking, and Routee waits 3 s in all",
+                "ask a menu first (the next answer has its own time), or let the ask's "
+                "answer hold what you need")
+            return True
+        return False
+
+    def _report(self, statement: Statement) -> None:
+        c = self.c
+        current = self._served_branch(
+            statement, "`report` outside a branch: `dialplan serve` reports what a caller "
+                       "chose when it answers a branch, and nothing asks it here")
+        if current is None:
+            return
+        args = c.read(statement)
+        if args.at_word("to"):
+            args.take()
+        else:
+            c.report(rules.MISSING_ARGUMENT(args.end(), "`report` needs `to URL`",
+                                            help='report to "https://crm.example.com/answers"'))
+        url = args.url(args.expect("the URL that receives the report",
+                                   'report to "https://crm.example.com/answers"'),
+                       "the report URL")
+        args.no_more_args()
+        if url is not None and not self.discarding:
+            current.reports.append(Report(statement.span, url))
 
     # --- rules over a whole menu ------------------------------------------------------
 
@@ -743,6 +927,10 @@ class MenuChecker:
         def end(value):
             if isinstance(value, _MenuInfo):
                 return menu(value)
+            if isinstance(value, _AskInfo):
+                return Ask(value.statement.span, value.url or "", value.within,
+                           dict(value.choices), value.otherwise or "", value.timeout,
+                           value.vars)
             if isinstance(value, tuple):
                 kind, asked, span = value
                 return (Back if kind == "back" else Again)(span, asked.id)
@@ -753,10 +941,11 @@ class MenuChecker:
             return ()
         plans = [Plan("main", main_verbs, main_span, main_end)]
         for state in self.plans:
-            plans.append(Plan(state.name, finish(state.block.verbs), state.span, end(state.end)))
+            plans.append(Plan(state.name, finish(state.block.verbs), state.span, end(state.end),
+                              tuple(state.reports)))
         if self.machine is not None:
             plans.append(Plan("machine", finish(self.machine.block.verbs), self.machine.span,
-                              end(self.machine.end)))
+                              end(self.machine.end), tuple(self.machine.reports)))
         return tuple(plans)
 
 

@@ -212,13 +212,39 @@ class Handoff:
 
 
 @dataclass(frozen=True, slots=True)
+class Ask:
+    """`ask URL within D vars NAME… { on CHOICE { … } … }`: `dialplan serve`
+    posts the call's context to URL and takes the branch of the choice it
+    answers; `vars` are the placeholders the answer may fill."""
+
+    span: Span
+    url: str
+    within_ms: int
+    choices: Mapping[str, str]        # choice → plan id
+    otherwise: str                    # plan id
+    timeout: str | None = None        # plan id, when the script says what a late answer does
+    vars: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """`report to URL`: when `dialplan serve` answers the plan, it posts
+    what the caller chose to URL, in the background."""
+
+    span: Span
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     name: str
     verbs: tuple[Verb, ...]
     span: Span
     #: What happens when the verbs are done: a menu is asked, asked again,
     #: or the call is handed off. None: the call ends.
-    end: Union[Menu, Again, Back, Handoff, None] = None
+    end: Union[Menu, Again, Back, Handoff, "Ask", None] = None
+    #: The `report`s of the branch, made when its plan is answered.
+    reports: tuple[Report, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

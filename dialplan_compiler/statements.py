@@ -34,7 +34,7 @@ from . import routee
 #: What an argument slot holds. The value kinds are filled in by the
 #: author ("text", "url", "count", ...); "keyword" is one of `words`.
 SlotKind = Literal["keyword", "text", "url", "sender", "target", "duration", "count",
-                   "language", "gender", "repeat", "choice"]
+                   "language", "gender", "repeat", "choice", "name"]
 
 
 # The table's classes are plain classes with __slots__: a NamedTuple or a
@@ -381,6 +381,31 @@ STATEMENTS: Mapping[str, StatementDoc] = MappingProxyType({s.name: s for s in (
               "3 s for an eventUrl's answer)",
         default="within ${handoff_s}s",
         example='handoff "https://crm.example.com/routee" within 2s'),
+    StatementDoc(
+        "ask", "menu", "ask URL [within D] [vars NAME…] { on CHOICE { … } … otherwise { … } "
+        "[timeout { … }] }", "the branch of the choice your system answers, fetched by "
+        "`dialplan serve`",
+        "Ends the branch by asking your system which branch comes next: `dialplan serve` "
+        "posts the call's context to URL and expects {\"choice\": \"…\", \"vars\": {…}} "
+        "within D; the branch of that choice is answered, its placeholders named in `vars` "
+        "filled from the answer (text only). A late answer takes `timeout` (else "
+        "`otherwise`); an error, an undeclared choice or anything else takes `otherwise`.",
+        (Slot("url"), _words("within", optional=True, then=(Slot("duration"),)),
+         _words("vars", optional=True, then=(Slot("name"),))),
+        range="within at most $handoff_budget_s s (Routee waits "
+              "3 s for an eventUrl's answer)",
+        default="within ${handoff_s}s",
+        example='ask "https://crm.example.com/routee/balance" within 2s vars balance {\n'
+                '  on open { say "Your balance is {balance}." }\n'
+                '  otherwise { say "We cannot tell you now." }\n}'),
+    StatementDoc(
+        "report", "menu", "report to URL", "a POST to URL by `dialplan serve`, after it answers",
+        "Tells your system what the caller chose: when `dialplan serve` answers this branch, "
+        "it posts the script, the path through the menus, the keys, the call's ids and its "
+        "values to URL, in the background: it never delays the answer or changes what the "
+        "caller hears.",
+        (_words("to"), Slot("url")),
+        example='report to "https://crm.example.com/answers"'),
 )})
 
 #: The values a slot kind offers when completing.

@@ -230,7 +230,7 @@ def complete(text: str, offset: int) -> list[Completion]:
 
 
 #: Statements that only make sense in a menu's block (or a branch of it).
-_IN_BLOCKS = ("otherwise", "timeout", "again", "back", "handoff")
+_IN_BLOCKS = ("otherwise", "timeout", "again", "back", "handoff", "report", "ask")
 
 
 def _statements(context: _Context, start: int, end: int) -> list[Completion]:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from ..lowering import Bundle
-from ..model import Again, Back, Dial, Handoff, Menu, Play, Say
+from ..model import Again, Ask, Back, Dial, Handoff, Menu, Play, Say
 
 MAX_TEXT = 42
 
@@ -91,6 +91,18 @@ def build(bundle: Bundle) -> tuple[list[Node], list[Edge]]:
             target = f"{name}.handoff"
             nodes[target] = Node(target, ["handoff", _short(plan.end.url)], "handoff")
             edges.append(Edge(name, target, f"within {plan.end.within_ms / 1000:g} s"))
+        elif isinstance(plan.end, Ask):
+            # Your system's answer picks the branch: a node of its own, like a handoff.
+            ask = plan.end
+            asked = f"{name}.ask"
+            nodes[asked] = Node(asked, ["ask", _short(ask.url),
+                                        f"within {ask.within_ms / 1000:g} s"], "handoff")
+            edges.append(Edge(name, asked, "asks"))
+            for choice, branch in ask.choices.items():
+                edges.append(Edge(asked, branch, f"“{choice}”"))
+            edges.append(Edge(asked, ask.otherwise, "otherwise"))
+            if ask.timeout:
+                edges.append(Edge(asked, ask.timeout, "timeout"))
     if "machine" in plans:
         nodes["call"] = Node("call", ["call answered"], "start")
         edges.insert(0, Edge("call", "machine", "a machine"))

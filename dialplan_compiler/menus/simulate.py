@@ -8,7 +8,9 @@ touches the network.
 
 from __future__ import annotations
 
+import json
 import secrets
+import shlex
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping
 from urllib.parse import parse_qsl, urlsplit
@@ -18,7 +20,27 @@ from ..errors import DialplanError
 from ..lowering import Bundle
 from ..model import Again
 from ..statements import KEYS_HELP, read_keys
-from .router import Router
+from .router import TIMED_OUT, Router
+
+#: `--answer` words that stand for a backend's failure rather than a choice.
+FAILURES = {"timeout": TIMED_OUT, "error": "HTTP 500 (simulated)", "garbage": None}
+
+
+def backend_reply(answer: Any) -> Any:
+    """What a backend replies, from an `--answer` or a scenario's `answers`
+    item: an object as the backend would send it, a choice's name, or
+    `timeout`, `error`, `garbage`."""
+    if isinstance(answer, dict):
+        return answer
+    if answer in FAILURES:
+        return FAILURES[answer]
+    text = str(answer)
+    if text.startswith("{"):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return None
+    return {"choice": text}
 
 #: Routee's body for the simulated call (observed shape).
 CALLER = {"from": "+306900000000", "to": "+302101234567",
@@ -77,6 +99,11 @@ class Flow:
             found.append(f"{menu.id} → timeout")
             if menu.id in asked_again:
                 found.append(f"{menu.id} → tries used up")
+        for branch, ask in self.bundle.asks.items():
+            found += [f"{branch} asks → {choice}" for choice in ask.choices]
+            found.append(f"{branch} asks → otherwise")
+            if ask.timeout:
+                found.append(f"{branch} asks → timeout")
         if "machine" in self.bundle.plans:
             found.append("machine")
         return found
@@ -116,18 +143,25 @@ class Run:
     open_menu: tuple[str, int] | None = None
     #: A machine answered.
     machine: bool = False
+    #: The backend's replies, one per `ask`, in order.
+    answers: list = field(default_factory=list)
+    #: The branch whose `ask` found no answer left (it was given `timeout`).
+    open_ask: str | None = None
 
     @property
     def transcript(self) -> list[str]:
         return self.call.transcript
 
 
-def simulate(flow: Flow, presses: Iterable[str] = (), *, machine: bool = False) -> Run:
+def simulate(flow: Flow, presses: Iterable[str] = (), *, machine: bool = False,
+             answers: Iterable[Any] = ()) -> Run:
     """One call. The caller presses `presses`, one item per question:
     keys ("1", "1234#", "star"), "timeout" (nothing) or "hangup"
-    (PressError for anything else)."""
+    (PressError for anything else); each `ask` gets the next of `answers`
+    (see `backend_reply`), or no answer in time."""
     call = engine.CallLog()
-    run = Run([read_press(p) for p in presses], call, machine=machine)
+    run = Run([read_press(p) for p in presses], call, machine=machine, answers=list(answers))
+    pending_answers = list(run.answers)
 
     def post(url: str, body: dict) -> Any:
         query = dict(parse_qsl(urlsplit(url).query))
@@ -148,6 +182,30 @@ def simulate(flow: Flow, presses: Iterable[str] = (), *, machine: bool = False) 
         if answer.handoff is not None and not final:
             call.events.append(engine.Event(
                 "note", f"the call is handed to {answer.handoff[0]} (not fetched offline)"))
+        if answer.ask is not None and not final:
+            asking = answer.branch.split("@")[0]
+            if pending_answers:
+                reply = backend_reply(pending_answers.pop(0))
+            else:
+                reply = TIMED_OUT
+                run.open_ask = run.open_ask or asking
+            answer = flow.router.choose(answer, reply)
+            label = answer.log.get("choice") or answer.branch.rsplit(".", 1)[-1].replace(
+                "other", "otherwise")
+            line = f"asks {answer.log['url']} → {label}"
+            if answer.log["outcome"] == "timeout":
+                line += f" (no answer within {answer.log['within']:g} s)"
+            elif answer.log["outcome"] != "chosen":
+                line += f" ({answer.log['outcome']})"
+            if answer.context and answer.context.get("vars"):
+                line += " " + json.dumps(answer.context["vars"], ensure_ascii=False,
+                                         sort_keys=True)
+            run.outcomes.append(f"{asking} asks → {label}")
+            call.events.append(engine.Event("ask", line, {"log": answer.log}))
+        if not final:
+            for url, report in answer.reports:
+                call.events.append(engine.Event("report", report_line(url, report),
+                                                {"url": url, "body": report}))
         return answer.plan
 
     start = flow.main
@@ -172,6 +230,13 @@ def simulate(flow: Flow, presses: Iterable[str] = (), *, machine: bool = False) 
             if flow.bundle is not None and menu in flow.bundle.menus:
                 run.outcomes.append(f"{menu} → timeout")
     return run
+
+
+def report_line(url: str, report: dict) -> str:
+    """A report as a transcript line: where it goes, the branch, the keys
+    and the call's values (what a scenario asserts)."""
+    shown = {"branch": report["branch"], "keys": report["keys"], "values": report["values"]}
+    return f"reports to {url} " + json.dumps(shown, ensure_ascii=False, sort_keys=True)
 
 
 def _outcome(flow: Flow, query: dict, answer, tones: Any) -> str:
@@ -227,10 +292,22 @@ def every_path(flow: Flow, *, limit: int = 500) -> list[Run]:
     if flow.bundle is not None and "machine" in flow.bundle.plans:
         runs.append(simulate(flow, machine=True))
     seen: set[tuple[str, int, str]] = set()
-    frontier: list[list[str]] = [[]]
+    frontier: list[tuple[list[str], list[str]]] = [([], [])]
     while frontier and len(runs) < limit:
-        presses = frontier.pop(0)
-        run = simulate(flow, presses)
+        presses, answers = frontier.pop(0)
+        run = simulate(flow, presses, answers=answers)
+        if run.open_ask is not None:
+            # Every reply the ask declares, then a failure, then silence.
+            ask = flow.bundle.asks[run.open_ask]
+            # A choice's vars stand for themselves: [balance].
+            replies = [{"choice": c, "vars": {n: f"[{n}]" for n in ask.vars}} if ask.vars else c
+                       for c in ask.choices]
+            for reply in [*replies, "garbage", engine.TIMEOUT]:
+                key = (run.open_ask, len(answers), json.dumps(reply, sort_keys=True))
+                if key not in seen:
+                    seen.add(key)
+                    frontier.append((presses, answers + [reply]))
+            continue
         if run.open_menu is None or flow.bundle is None:
             runs.append(run)
             continue
@@ -241,9 +318,9 @@ def every_path(flow: Flow, *, limit: int = 500) -> list[Run]:
             if edge not in seen:
                 seen.add(edge)
                 fresh = True
-                frontier.append(presses + [press])
+                frontier.append((presses + [press], answers))
         if not fresh:  # every way on is taken elsewhere: end this path in silence
-            frontier.append(presses + [engine.TIMEOUT])
+            frontier.append((presses + [engine.TIMEOUT], answers))
     return runs
 
 
@@ -282,9 +359,11 @@ def press_text(keys: str) -> str:
 
 
 def run_flags(run: Run) -> str:
-    """The options that repeat `run`: `--machine --press 1 --press 2#`."""
-    return " ".join(["--machine"] * run.machine +
-                    [f"--press {press_text(p)}" for p in run.presses])
+    """The options that repeat `run`: `--machine --press 1 --press 2# --answer open`."""
+    return " ".join(["--machine"] * run.machine + [f"--press {press_text(p)}" for p in run.presses] +
+                    ["--answer " + shlex.quote(a if isinstance(a, str) else
+                                               json.dumps(a, ensure_ascii=False))
+                     for a in run.answers])
 
 
 def coverage_lines(flow: Flow, runs: Iterable[Run]) -> Iterator[str]:

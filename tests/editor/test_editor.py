@@ -107,7 +107,7 @@ def test_what_completion_offers(text, expected):
 def test_menu_statements_where_they_belong():
     top = labels("")
     assert "menu" in top and "on" in top  # `on machine` is a top-level statement
-    assert not {"otherwise", "timeout", "again", "handoff"} & set(top)
+    assert not {"otherwise", "timeout", "again", "handoff", "report", "ask"} & set(top)
     inside = labels('menu via "https://x" {\n  ')
     assert {"on", "otherwise", "timeout", "again", "handoff", "say"} <= set(inside)
     assert "from" not in inside
@@ -125,7 +125,8 @@ def test_menu_statements_where_they_belong():
 
 def test_statements_at_the_start_of_a_statement():
     everything = [s for s in STATEMENTS
-                  if s not in ("otherwise", "timeout", "again", "back", "handoff")]
+                  if s not in ("otherwise", "timeout", "again", "back", "handoff", "report",
+                               "ask")]
     assert labels("") == everything
     assert labels("sa") == everything  # the editor filters by what is typed
     assert labels('ring 30s; ') == [s for s in everything if s != "ring"]
@@ -323,6 +324,10 @@ _MENU_CONTEXT = {
             '      on 0 {{ {} }}\n    }}\n  }}\n}}',
     "end": 'menu via "https://ivr.example.com/routee" {{\n  say "Press 1."\n'
            '  on 1 {{ say "One." }}\n  {}\n}}',
+    "report": 'menu via "https://ivr.example.com/routee" {{\n  say "Press 1."\n'
+              '  on 1 {{ {} }}\n}}',
+    "ask": 'menu via "https://ivr.example.com/routee" {{\n  say "Press 1."\n'
+           '  on 1 {{\n{}\n}}\n}}',
 }
 
 

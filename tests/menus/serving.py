@@ -174,3 +174,18 @@ class Receiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def place_campaign(script: Path, people: Path, server, monkeypatch) -> None:
+    """`dialplan call SCRIPT --recipients PEOPLE` on the stand-in `server`,
+    signed with SECRET; returns once every call has been run."""
+    from click.testing import CliRunner
+
+    from dialplan_compiler.cli import main
+    from helpers import urls
+
+    monkeypatch.setenv("DIALPLAN_SIGNING_SECRET", SECRET)
+    result = CliRunner().invoke(main, ["call", str(script), "--recipients", str(people),
+                                       "--rate", "100", *urls(server)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert server.wait_for_calls(30)

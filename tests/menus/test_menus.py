@@ -87,8 +87,9 @@ def test_the_canonical_example_compiles_like_the_issues():
 
 @pytest.mark.parametrize("example", IVR, ids=lambda p: p.stem)
 def test_example_bundle_matches_golden_file(example: Path):
+    # As `dialplan build` compiles it: a call's values come with each call.
     result = compile_bundle(example.read_text(encoding="utf-8"), str(example),
-                            signing_secret=SECRET)
+                            signing_secret=SECRET, per_call="deferred")
     assert result.payload is not None and not any(d.is_error for d in result.diagnostics)
     request = result.payload if "to" in result.payload else None
     text = to_json(bundle_json(result.bundle, request))
@@ -103,6 +104,8 @@ def test_example_bundle_matches_golden_file(example: Path):
 def test_every_plan_of_a_golden_bundle_is_a_valid_dialplan(golden: Path):
     bundle = json.loads(golden.read_text(encoding="utf-8"))
     for plan_id, plan in bundle["plans"].items():
+        if plan_id in bundle.get("asks", {}) and not plan["verbs"]:
+            continue  # nothing before the ask: serve answers the chosen plan alone
         assert validate(plan, DIALPLAN) == [], plan_id
     assert validate(bundle["sorry"], DIALPLAN) == []
     if "call" in bundle:
