@@ -163,6 +163,17 @@ class ArgumentContext:
                               fixes=[Fix(arg.span, arg.raw.replace("http:", "https:", 1))])
         return url
 
+    def longest_value(self, arg: String) -> tuple[str, Sourced] | None:
+        """The `--var` or column with the longest value among those `arg`
+        is filled with: the one to blame when the values make it too long
+        (or, all empty, too short)."""
+        found = [(len(value), part.name, value) for part in arg.placeholders
+                 if isinstance(value := (self.variables or {}).get(part.name), Sourced)]
+        if not found:
+            return None
+        _, name, value = max(found, key=lambda item: item[0])
+        return name, value
+
     def _culprit(self, arg: String) -> tuple[str, Sourced] | None:
         """The `--var` or column whose value alone makes the URL `arg` bad,
         if one does: the URL is fine with every value a plain word, and bad

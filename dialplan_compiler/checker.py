@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping
 
 from . import planrules, routee, rules, values
-from .arguments import ArgumentContext, Arguments, describe
+from .arguments import ArgumentContext, Arguments, blamed_on, describe
 from .diagnostics import Diagnostic, Fix, Related
-from .model import (Callback, Collect, Dial, MachineDetection, Pause, Plan, Play, Say,
-                    Script, Target, Unfilled)
+from .model import (Callback, Collect, Deferred, Dial, MachineDetection, Pause, Plan, Play,
+                    Say, Script, Target, Unfilled)
 from .nodes import (Argument, Duration, Integer, Module, Phone, Span, Statement,
                     String, Word)
 from .planrules import BlockState
@@ -512,11 +512,18 @@ class Checker:
                 else text
             # Unfilled text is judged only on what is certain: its literal part.
             if len(literal) > routee.MAX_TEXT_LENGTH or (not unfilled and not text):
-                self.report(rules.TEXT_LENGTH(
+                diagnostic = rules.TEXT_LENGTH(
                     text_arg.span, f"`say` text must be 1 to {routee.MAX_TEXT_LENGTH} "
                                    f"characters; this one has {len(literal)}",
                     help="split long text over several `say` lines" if literal else
-                    "write the text to speak, or remove the line"))
+                    "write the text to speak, or remove the line")
+                own = "".join(p for p in text_arg.parts if isinstance(p, str))
+                # Within the limit without its values, the text is too long
+                # (or empty) because of them: the longest is blamed.
+                culprit = self.arguments.longest_value(text_arg) \
+                    if not unfilled and not isinstance(text, Deferred) and \
+                    len(own) <= routee.MAX_TEXT_LENGTH else None
+                self.report(blamed_on(diagnostic, *culprit) if culprit else diagnostic)
                 text = None
         spans: dict[str, Span] = {"text": text_arg.span} if text_arg else {}
         found: dict[str, object] = {}

@@ -129,3 +129,21 @@ def test_a_bad_cell_is_blamed_on_its_row_and_column(tmp_path, standin, routee_en
     assert (f"{people}:6: error[DP211]: phone number '+3069' cannot exist: too short for +30 "
             f"(GR) (column `agent`, used at {script}:3:6)") in result.stderr
     assert server.requests == []
+
+
+def test_text_made_too_long_by_a_value_is_blamed_on_the_value(tmp_path):
+    script = tmp_path / "hello.call"
+    script.write_text('say "Hello {title} {name}, welcome." in en-GB\n')
+    result = run("compile", script, "--var", "title=Dr", "--var", "name=" + "x" * 1000)
+    assert result.exit_code == 1
+    assert "error[DP207]: `say` text must be 1 to 1000 characters; this one has 1019" \
+        in result.stderr
+    assert "  --> --var:2:7\n" in result.stderr and f"  ::: {script}:1:5\n" in result.stderr
+
+
+def test_text_too_long_of_itself_stays_on_the_script(tmp_path):
+    script = tmp_path / "hello.call"
+    script.write_text(f'say "{"y" * 1001} {{name}}" in en-GB\n')
+    result = run("compile", script, "--var", "name=Maria")
+    assert result.exit_code == 1
+    assert f"  --> {script}:1:5\n" in result.stderr and "--var:" not in result.stderr
