@@ -13,11 +13,12 @@ left over with `no_more_args`.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Callable, Mapping
 
 from . import rules, values
 from .diagnostics import Diagnostic, Fix, Related
-from .model import Deferred, Unfilled
+from .model import Deferred, Sourced, Unfilled
 from .nodes import Argument, Duration, Integer, Phone, Placeholder, Span, Statement, String, Word
 
 #: The closest of a set of names to a misspelt one (see `values.suggest`).
@@ -50,15 +51,41 @@ class ArgumentContext:
         self.used_variables: set[str] = set()
         #: In a menu's branch, `{digits}` in `say` text is left for serve.
         self.in_branch = False
+        #: In a script with menus, every placeholder of `say` text is kept
+        #: (as `Deferred` text) and filled per plan after lowering: the main
+        #: plan's from the call's values, the branches' by `dialplan serve`
+        #: from the state sealed in the eventUrl. "required": a value missing
+        #: from `variables` is DP215 (a call); "deferred": it comes with each
+        #: call (`dialplan serve`, `dialplan build`); None: not such a script.
+        self.per_call: str | None = None
+        #: The placeholders kept that way, each with where it is first used.
+        self.per_call_names: dict[str, Span] = {}
+        #: In the choices of an `ask`: the placeholders its answer may fill
+        #: (`vars`), which need no value when the call is compiled.
+        self.backend_names: frozenset[str] = frozenset()
+        #: Strings that are one placeholder filled with a `Sourced` value, by
+        #: span: whatever is wrong with such a string is the value's doing.
+        self._sourced: dict[Span, tuple[str, Sourced]] = {}
+
+    def blame(self, diagnostic: Diagnostic) -> Diagnostic:
+        """`diagnostic` reported where the value it is about came from,
+        when that is a string filled whole by a `--var` or a recipients'
+        column; else as it is."""
+        found = self._sourced.get(diagnostic.span)
+        if found is None:
+            return diagnostic
+        return blamed_on(diagnostic, *found)
 
     def read(self, statement: Statement) -> "Arguments":
         """A cursor over `statement`'s arguments."""
         return Arguments(statement, self)
 
-    def text(self, arg: Argument, what: str, runtime: bool = False) -> str | None:
+    def text(self, arg: Argument, what: str, runtime: bool = False,
+             encode: Callable[[str, str], str] | None = None) -> str | None:
         """The value of a string argument, placeholders filled in compile mode.
         With `runtime`, in a menu's branch, `{digits}` is kept (as `Deferred`
-        text) for `dialplan serve` to fill with the keys pressed."""
+        text) for `dialplan serve` to fill with the keys pressed. `encode`
+        (value, the text before it) → what the value is written as."""
         if not isinstance(arg, String):
             self.report(rules.WRONG_ARGUMENT(
                 arg.span, f"expected {what} in double quotes, found {describe(arg)}",
@@ -70,7 +97,8 @@ class ArgumentContext:
         if not self.compiling:
             return Unfilled(arg.text)
         out, missing = [], False
-        deferred = runtime and self.in_branch and any(
+        kept = runtime and self.per_call is not None
+        deferred = kept or runtime and self.in_branch and any(
             p.name == "digits" for p in arg.placeholders)
 
         def literal(text: str) -> str:
@@ -78,12 +106,18 @@ class ArgumentContext:
 
         for part in arg.parts:
             if isinstance(part, Placeholder):
-                if deferred and part.name == "digits":
+                if deferred and part.name == "digits" and self.in_branch:
                     out.append("{digits}")
                     continue
                 self.used_variables.add(part.name)
-                if part.name in self.variables:
-                    out.append(literal(self.variables[part.name]))
+                if kept and part.name in self.backend_names and part.name not in self.variables:
+                    out.append("{" + part.name + "}")
+                elif kept and (part.name in self.variables or self.per_call == "deferred"):
+                    self.per_call_names.setdefault(part.name, part.span)
+                    out.append("{" + part.name + "}")
+                elif part.name in self.variables:
+                    value = self.variables[part.name]
+                    out.append(literal(encode(value, "".join(out)) if encode else value))
                 else:
                     missing = True
                     self.report(rules.UNFILLED_PLACEHOLDER(
@@ -95,12 +129,18 @@ class ArgumentContext:
                 out.append(literal(part))
         if missing:
             return None
+        if len(arg.parts) == 1 and not deferred:
+            value = self.variables.get(arg.parts[0].name)
+            if isinstance(value, Sourced):
+                self._sourced[arg.span] = (arg.parts[0].name, value)
         return Deferred("".join(out)) if deferred else "".join(out)
 
     def url(self, arg: Argument | None, what: str) -> str | None:
         if arg is None:
             return None
-        url = self.text(arg, what)
+        # A value is percent-encoded for the part of the URL it lands in: a
+        # query value cannot add a parameter, a path segment cannot add one.
+        url = self.text(arg, what, encode=values.encode_in_url)
         if url is None:
             return None
         judged = url
@@ -112,14 +152,50 @@ class ArgumentContext:
             judged = "".join(p if isinstance(p, str) else "x" for p in arg.parts)
         problem = values.url_problem(judged)
         if problem:
-            self.report(rules.BAD_URL(
+            diagnostic = rules.BAD_URL(
                 arg.span, f"{what} must be an absolute http(s) URL: {problem}",
-                help='for example "https://hooks.example.com/routee"'))
+                help='for example "https://hooks.example.com/routee"')
+            culprit = self._culprit(arg) if self.compiling else None
+            self.report(blamed_on(diagnostic, *culprit) if culprit else diagnostic)
             return None
         if judged.startswith("http:"):
             values.plain_http(arg.span, what, self.report,
                               fixes=[Fix(arg.span, arg.raw.replace("http:", "https:", 1))])
         return url
+
+    def longest_value(self, arg: String) -> tuple[str, Sourced] | None:
+        """The `--var` or column with the longest value among those `arg`
+        is filled with: the one to blame when the values make it too long
+        (or, all empty, too short)."""
+        found = [(len(value), part.name, value) for part in arg.placeholders
+                 if isinstance(value := (self.variables or {}).get(part.name), Sourced)]
+        if not found:
+            return None
+        _, name, value = max(found, key=lambda item: item[0])
+        return name, value
+
+    def _culprit(self, arg: String) -> tuple[str, Sourced] | None:
+        """The `--var` or column whose value alone makes the URL `arg` bad,
+        if one does: the URL is fine with every value a plain word, and bad
+        with that one value in."""
+        def url_with(real: str | None) -> str:
+            out: list[str] = []
+            for part in arg.parts:
+                if isinstance(part, str):
+                    out.append(part)
+                elif part.name == real:
+                    out.append(values.encode_in_url(self.variables[real], "".join(out)))
+                else:  # a plain word, or a whole site where the URL begins
+                    out.append("x" if "://" in "".join(out) else "https://x.example")
+            return "".join(out)
+
+        if values.url_problem(url_with(None)):
+            return None  # the script's own text is at fault
+        for placeholder in arg.placeholders:
+            value = self.variables.get(placeholder.name)
+            if isinstance(value, Sourced) and values.url_problem(url_with(placeholder.name)):
+                return placeholder.name, value
+        return None
 
     def duration(self, arg: Argument | None, what: str) -> int | None:
         if arg is None:
@@ -285,3 +361,11 @@ class Arguments:
     def keyword(self, arg: Argument | None, what: str,
                 choices: Mapping[str, str]) -> str | None:
         return self.context.keyword(arg, what, choices)
+
+
+def blamed_on(diagnostic: Diagnostic, name: str, value: Sourced) -> Diagnostic:
+    """`diagnostic` at the origin of `value` (the value of `{name}`), with
+    the script's place where it is used as a secondary label."""
+    return replace(diagnostic, span=value.origin, label=f"the value of {{{name}}}",
+                   related=(Related(diagnostic.span, f"{{{name}}} is used here"),
+                            *diagnostic.related), fixes=())

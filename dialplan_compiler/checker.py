@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping
 
 from . import planrules, routee, rules, values
-from .arguments import ArgumentContext, Arguments, describe
+from .arguments import ArgumentContext, Arguments, blamed_on, describe
 from .diagnostics import Diagnostic, Fix, Related
-from .model import (Callback, Collect, Dial, MachineDetection, Pause, Plan, Play, Say,
-                    Script, Target, Unfilled)
+from .model import (Callback, Collect, Deferred, Dial, MachineDetection, Pause, Plan, Play,
+                    Say, Script, Target, Unfilled)
 from .nodes import (Argument, Duration, Integer, Module, Phone, Span, Statement,
                     String, Word)
 from .planrules import BlockState
@@ -98,7 +98,8 @@ def _seconds_text(seconds: int) -> str:
 class Checker:
     def __init__(self, module: Module, *, error_lines: Iterable[int] = (),
                  variables: Mapping[str, str] | None = None,
-                 overrides: Overrides | None = None, plan_only: bool = False) -> None:
+                 overrides: Overrides | None = None, plan_only: bool = False,
+                 per_call: str = "required") -> None:
         self.module = module
         self.error_lines = frozenset(error_lines)
         self.variables = variables
@@ -108,6 +109,8 @@ class Checker:
         self.diagnostics: list[Diagnostic] = []
         #: How arguments are read: reports here, fills in `variables`.
         self.arguments = ArgumentContext(self.report, variables)
+        if self.compiling and any(s.name.text in MENU_STATEMENTS for s in module.statements):
+            self.arguments.per_call = per_call
         self.settings: dict[str, Setting] = {}
         #: The first statement of each setting, valid or not.
         self.declared: dict[str, Statement] = {}
@@ -169,6 +172,13 @@ class Checker:
     def read(self, statement: Statement) -> Arguments:
         """A cursor over `statement`'s arguments."""
         return self.arguments.read(statement)
+
+    def arguments_backend_names(self) -> set[str]:
+        """The placeholders an enclosing `ask`'s answer may fill."""
+        return set(self.arguments.backend_names)
+
+    def set_backend_names(self, names: set[str]) -> None:
+        self.arguments.backend_names = frozenset(names)
 
     def current_block(self) -> BlockState:
         """The state of the block whose statements are being checked."""
@@ -233,7 +243,7 @@ class Checker:
             (name == "from" and self.overrides.sender is not None)
 
     def report(self, diagnostic: Diagnostic) -> None:
-        self.diagnostics.append(diagnostic)
+        self.diagnostics.append(self.arguments.blame(diagnostic))
 
     def _has_syntax_error(self, statement: Statement) -> bool:
         span = statement.span
@@ -505,11 +515,18 @@ class Checker:
                 else text
             # Unfilled text is judged only on what is certain: its literal part.
             if len(literal) > routee.MAX_TEXT_LENGTH or (not unfilled and not text):
-                self.report(rules.TEXT_LENGTH(
+                diagnostic = rules.TEXT_LENGTH(
                     text_arg.span, f"`say` text must be 1 to {routee.MAX_TEXT_LENGTH} "
                                    f"characters; this one has {len(literal)}",
                     help="split long text over several `say` lines" if literal else
-                    "write the text to speak, or remove the line"))
+                    "write the text to speak, or remove the line")
+                own = "".join(p for p in text_arg.parts if isinstance(p, str))
+                # Within the limit without its values, the text is too long
+                # (or empty) because of them: the longest is blamed.
+                culprit = self.arguments.longest_value(text_arg) \
+                    if not unfilled and not isinstance(text, Deferred) and \
+                    len(own) <= routee.MAX_TEXT_LENGTH else None
+                self.report(blamed_on(diagnostic, *culprit) if culprit else diagnostic)
                 text = None
         spans: dict[str, Span] = {"text": text_arg.span} if text_arg else {}
         found: dict[str, object] = {}
@@ -752,8 +769,9 @@ class Checker:
         if not self.compiling:
             return
         for name in sorted(set(self.variables) - self.arguments.used_variables):
+            origin = getattr(self.variables[name], "origin", None)
             self.report(rules.UNUSED_VARIABLE(
-                Span("--var", 1, 1, 1, len(name) + 1, 0, len(name)),
+                origin or Span("--var", 1, 1, 1, len(name) + 1, 0, len(name)),
                 f"--var {name} is not used by any placeholder",
                 help="check the spelling against the script's {placeholders}"))
 
@@ -775,7 +793,8 @@ class Checker:
                       {{"from": "from", "to": "to", "ring": "hangupDelay",
                         "limit": "maxDuration", "notify": "callback",
                         "machine": "machineDetection", "plan": "dialPlanUrl"}.get(k, k): v
-                       for k, v in spans.items()})
+                       for k, v in spans.items()},
+                      dict(self.arguments.per_call_names))
 
     def _finish_verbs(self, pending: list, sender: str | None) -> tuple:
         verbs = []
@@ -819,9 +838,12 @@ class _PendingDial:
 
 def check(module: Module, *, error_lines: Iterable[int] = (),
           variables: Mapping[str, str] | None = None, overrides: Overrides | None = None,
-          plan_only: bool = False) -> tuple[Script, list[Diagnostic]]:
-    """Check a parsed module. `variables` switches to compile mode."""
+          plan_only: bool = False, per_call: str = "required"
+          ) -> tuple[Script, list[Diagnostic]]:
+    """Check a parsed module. `variables` switches to compile mode; in a
+    script with menus, `per_call` says whether the placeholders of `say`
+    text need a value now ("required") or come with each call ("deferred")."""
     checker = Checker(module, error_lines=error_lines, variables=variables,
-                      overrides=overrides, plan_only=plan_only)
+                      overrides=overrides, plan_only=plan_only, per_call=per_call)
     script = checker.run()
     return script, checker.diagnostics

@@ -18,7 +18,7 @@ from .cli_support import (EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, Bounded, Fil
                           InternalError, check_argument, collect_files, connection_options,
                           default_format, diagnostic_printer, display_name, emit_reports,
                           exit_for, format_options, guarded, load_config, parse_vars, read,
-                          show_script_errors, signing_secret, source_text, write)
+                          show_script_errors, signing_secret, source_text, var_source, write)
 
 __all__ = ["main", "EXIT_FINDINGS", "EXIT_INTERNAL", "EXIT_USAGE", "FileProblem",
            "InternalError"]
@@ -155,13 +155,14 @@ def compile_command(path: str, output: str | None, to: str | None, sender: str |
     name = display_name(path)
     result = guarded("compiling", name, lambda: compile_source(
         data, name, variables=values, to=to, sender=sender, plan=plan, config=config))
-    sources = {name: source_text(data), "--to": to or "", "--from": sender or ""}
+    sources = {name: source_text(data), "--to": to or "", "--from": sender or "",
+               "--var": var_source(variables)}
     by_file: dict[str, list] = {}
     for diagnostic in result.diagnostics:
         by_file.setdefault(diagnostic.span.file, []).append(diagnostic)
     text = TextRenderer(use_color(sys.stderr, color)).render_reports(
         [FileReport(file, sources.get(file), tuple(found)) for file, found in by_file.items()],
-        max_errors=config.max_errors)
+        max_errors=config.max_errors, sources=sources)
     if text:
         click.echo(text, err=True)
     strict = config.warnings_as_errors if warnings_as_errors is None else warnings_as_errors
@@ -586,9 +587,9 @@ def _caller_options(all_help: str):
     def apply(command):
         for option in reversed((
                 click.option("--press", "presses", multiple=True, metavar="KEYS",
-                             help="What the caller does at the next question: keys such as 1 "
-                                  "or 1234#, `timeout` (nothing) or `hangup` (repeatable, "
-                                  "in order)."),
+                             help="What the caller does at the next question: keys such as 1, "
+                                  "1234# or star, `timeout` (nothing) or `hangup` "
+                                  "(repeatable, in order)."),
                 click.option("--machine", is_flag=True, help="A machine answers the call."),
                 click.option("--all", "all_paths", is_flag=True, help=all_help))):
             command = option(command)
@@ -615,10 +616,13 @@ def _caller_options(all_help: str):
 @click.option("--speech", type=click.Choice(("auto", "espeak", "rate")), default="auto",
               show_default=True, help="Time speech with espeak-ng (the audio extra) or at a "
                                       "speaking rate per language; auto: espeak-ng if installed.")
+@click.option("--answer", "answers", multiple=True, metavar="REPLY",
+              help="What your system answers the next `ask`: a choice, a JSON object as it "
+                   "would send it, or `timeout`, `error`, `garbage` (repeatable, in order).")
 def simulate_command(path: str, presses: tuple[str, ...], machine: bool, all_paths: bool,
                      coverage: bool, variables: tuple[str, ...], verbose: bool, timing: bool,
                      output_format: str, prices_path: str | None, to: str | None,
-                     speech: str) -> None:
+                     speech: str, answers: tuple[str, ...] = ()) -> None:
     """Run a call flow offline and print what the caller hears.
 
     Nothing is called: the script is compiled with a throw-away secret, its
@@ -627,12 +631,19 @@ def simulate_command(path: str, presses: tuple[str, ...], machine: bool, all_pat
     With --timing, --prices or --format json each step and path is timed
     (and priced), see docs/preview.md.
     """
-    from .menus.simulate import coverage_lines, every_path, run_flags, run_lines, simulate
+    from .menus.simulate import (PressError, coverage_lines, every_path, read_press, run_flags,
+                                 run_lines, simulate)
 
+    try:
+        presses = tuple(read_press(press) for press in presses)
+    except PressError as error:
+        raise click.BadParameter(str(error), param_hint="--press") from None
     flow = _load_flow(path, variables)
-    if all_paths and (presses or machine):
-        raise click.UsageError("--all finds the presses itself: drop --press and --machine")
-    runs = every_path(flow) if all_paths else [simulate(flow, presses, machine=machine)]
+    if all_paths and (presses or machine or answers):
+        raise click.UsageError("--all finds the presses itself: drop --press, --machine and "
+                               "--answer")
+    runs = every_path(flow) if all_paths else [simulate(flow, presses, machine=machine,
+                                                        answers=answers)]
     if timing or prices_path or output_format == "json":
         if output_format == "json" and (coverage or verbose):
             raise click.UsageError("--coverage and -v are for text output: drop them for "

@@ -88,14 +88,29 @@ def load_config(path: str | None):
 
 
 def parse_vars(values: tuple[str, ...]) -> dict[str, str]:
+    """The `--var NAME=VALUE` options as values, each knowing where it was
+    given: line N of the pseudo-file `--var` is the Nth option, as
+    `var_source` writes it, so that a bad value is shown there."""
+    from .model import Sourced
+    from .nodes import Span
+
     variables: dict[str, str] = {}
-    for item in values:
+    for line, item in enumerate(values, 1):
         name, sep, value = item.partition("=")
         if not sep or not name.isidentifier():
             raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--var")
         check_argument("--var", value, f"the value of {name}")
-        variables[name] = value
+        start = len(VAR_PREFIX) + 1
+        variables[name] = Sourced(value, Span("--var", line, start, line, start + len(item)))
     return variables
+
+
+VAR_PREFIX = "--var "
+
+
+def var_source(values: tuple[str, ...]) -> str:
+    """The `--var` options as the text diagnostics about their values quote."""
+    return "\n".join(VAR_PREFIX + item for item in values)
 
 
 def check_argument(option: str, value: str | None, what: str = "the value") -> None:

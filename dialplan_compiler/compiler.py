@@ -107,8 +107,14 @@ def compile_bundle(source: str | bytes, filename: str = "<string>", *,
                    variables: Mapping[str, str] | None = None, to: str | None = None,
                    sender: str | None = None, plan: bool = False,
                    config: Config | None = None, signing_secret: bytes | str | None = None,
-                   name: str | None = None) -> BundleResult:
-    """Compile a script, with every plan of its menus (see `compile_source`)."""
+                   name: str | None = None, per_call: str = "required") -> BundleResult:
+    """Compile a script, with every plan of its menus (see `compile_source`).
+
+    `per_call` is "required" when compiling one call: every placeholder
+    needs a value, and those the branches say are sealed into the
+    eventUrls. "deferred" compiles what `dialplan serve` answers for every
+    call: the placeholders of `say` text without a value come with each
+    call's eventUrl (`variables` are then the defaults)."""
     config = config or Config()
     overrides = Overrides(
         to=override_statement("to", to, "--to") if to is not None else None,
@@ -120,7 +126,7 @@ def compile_bundle(source: str | bytes, filename: str = "<string>", *,
     out: list = []
     result = _run(source, filename, variables=dict(variables or {}), overrides=overrides,
                   plan_only=plan, config=config,
-                  menus=_Menus(signing_secret, name, filename, out))
+                  menus=_Menus(signing_secret, name, filename, out, per_call))
     return BundleResult(result.payload, out[0] if out and result.ok else None,
                         result.diagnostics)
 
@@ -133,6 +139,7 @@ class _Menus(NamedTuple):
     name: str | None
     filename: str
     out: list
+    per_call: str = "required"
 
 
 def _default_sender(config: Config):
@@ -183,7 +190,8 @@ def _pipeline(source: str | bytes, filename: str, *, variables: dict[str, str] |
     if parsed.module is None:
         return Result(None, sort_diagnostics(diagnostics))
     script, found = check(parsed.module, error_lines=parsed.error_lines, variables=variables,
-                          overrides=overrides, plan_only=plan_only)
+                          overrides=overrides, plan_only=plan_only,
+                          per_call=menus.per_call if menus is not None else "required")
     diagnostics.extend(found)
     if script.limit is not None and not has_errors(diagnostics):
         from .durations import limit_diagnostics
@@ -206,7 +214,8 @@ def _pipeline(source: str | bytes, filename: str, *, variables: dict[str, str] |
             if secret is None:
                 diagnostics.extend(menu_diagnostics(script, None))
                 return Result(None, sort_diagnostics(diagnostics))
-        bundle = lower(script, (menus and menus.name) or script_name(filename), secret)
+        bundle = lower(script, (menus and menus.name) or script_name(filename), secret,
+                       variables)
         diagnostics.extend(menu_diagnostics(script, bundle))
         script = bundle.script
     as_request = script.target is not None and not plan_only

@@ -54,7 +54,8 @@ class Explanation:
     really checked instead of `wrong` (which is then only how it is shown).
     `wrong` is None only for a rule that no script should trigger (DP901).
     `right_environment` holds environment variables the `right` example is
-    compiled with (DP227's DIALPLAN_SIGNING_SECRET).
+    compiled with (DP227's DIALPLAN_SIGNING_SECRET), and `environment` those
+    both are (DP230's secret and URL limit).
     """
 
     text: str
@@ -64,6 +65,7 @@ class Explanation:
     variables: Mapping[str, str] = field(default_factory=dict)
     wrong_bytes: bytes | None = None
     right_environment: Mapping[str, str] = field(default_factory=dict)
+    environment: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def wrong_source(self) -> str | bytes | None:
@@ -114,6 +116,8 @@ _TWO_MENUS = ("voice en-GB\n"
 _MENU = ('voice en-GB\nmenu via "https://ivr.example.com/routee" {\n'
          '  say "For sales press 1. For support press 2."\n')
 
+_PER_CALL = ('voice en-GB\nsay "Hello {name}. Your appointment is on {date} at {place}."\n'
+             'menu via "https://ivr.example.com/routee" {\n  say "To confirm press 1."\n')
 
 EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
     # --- DP0xx: reading and parsing ----------------------------------------------
@@ -598,6 +602,22 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         '# compiled with DIALPLAN_SIGNING_SECRET set\n' + _MENU + '  on 1 { say "Sales." }\n'
         + _ENDS,
         mode="compile", right_environment={"DIALPLAN_SIGNING_SECRET": "example-secret"}),
+    "DP230": _x(
+        """The values a call is compiled with that its branches say travel
+        with the call, sealed in the eventUrl of every menu (dialplan serve
+        keeps no state), so long values make long URLs. Routee documents no
+        limit on a URL's length: the limit dialplan assumes is 2048
+        characters, the longest URL that every browser, proxy and HTTP
+        library is known to pass, and DIALPLAN_URL_LIMIT sets another. Say
+        short values in the branches (a date, not a letter), or say them
+        before the menu, in the main plan, where they are filled in and do
+        not travel.""",
+        _PER_CALL + '  on 1 { say "Thank you, {name}. See you on {date} at {place}." }\n}\n',
+        _PER_CALL + '  on 1 { say "Thank you, {name}. See you then." }\n}\n',
+        mode="compile", variables={"name": "Maria Papadopoulou", "date": "Monday 3 May",
+                                   "place": "Example Clinic, 12 Long Street, Athens"},
+        environment={"DIALPLAN_SIGNING_SECRET": "example-secret-of-32-characters",
+                     "DIALPLAN_URL_LIMIT": "250"}),
     "DP220": _x(
         """A JSON payload (a request body of POST /voice/conversation, a
         dialplan {"verbs": [...]}, a single verb, or with --kind event a
@@ -912,6 +932,10 @@ def explain(code: str) -> str:
         flags = " ".join(f"--var {shlex.quote(f'{k}={v}')}"
                          for k, v in explanation.variables.items())
         out += ["", f"(compiled: dialplan compile FILE{' ' + flags if flags else ''})"]
+        if explanation.environment:
+            names = " ".join(f"{k}={v}" if k == "DIALPLAN_URL_LIMIT" else f"{k}=…"
+                             for k, v in explanation.environment.items())
+            out.append(f"(both examples with {names} in the environment)")
         if explanation.right_environment:
             names = " ".join(f"{k}=…" for k in explanation.right_environment)
             out.append(f"(the right example with {names} in the environment)")

@@ -398,6 +398,27 @@ def _settings_tokens(statement: Statement) -> list[str] | None:
     return read[0]
 
 
+def _choice_list(args: Sequence[Argument]) -> list[str] | None:
+    """`on 1,2` / `on 1 , 2` → ["1,", "2"]: the keys of several choices,
+    each comma straight after its keys; None unless `args` is such a list."""
+    pieces: list[str | None] = []  # None: a comma
+    for arg in args:
+        if isinstance(arg, String):
+            pieces.append(_token(arg))
+            continue
+        for number, part in enumerate(arg.text.split(",")):
+            if number:
+                pieces.append(None)
+            if part:
+                pieces.append(part)
+    if None not in pieces or len(pieces) % 2 == 0:
+        return None
+    if any((piece is None) != (index % 2 == 1) for index, piece in enumerate(pieces)):
+        return None
+    keys = pieces[::2]
+    return [key + "," for key in keys[:-1]] + [keys[-1]]
+
+
 def arrange(statement: Statement) -> tuple[list[str], list[list[str]]]:
     """The statement's leading tokens (name and positional arguments) and its
     option groups in canonical order. A statement the checker would not
@@ -406,6 +427,9 @@ def arrange(statement: Statement) -> tuple[list[str], list[list[str]]]:
     name, args = statement.name.text, list(statement.args)
     written = [name] + [_token(a) for a in args]
     spec = _OPTIONS.get(name)
+    if name == "on":
+        keys = _choice_list(args)
+        return ([name] + keys if keys is not None else written), []
     if spec is None:
         tokens = _settings_tokens(statement)
         return ([name] + tokens if tokens is not None else written), []

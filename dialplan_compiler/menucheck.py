@@ -19,6 +19,7 @@ unchanged menu valid.
 from __future__ import annotations
 
 import math
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol
@@ -26,10 +27,11 @@ from typing import Any, Callable, Iterable, Protocol
 from . import routee, rules
 from .arguments import Arguments, describe
 from .diagnostics import Diagnostic, Related
-from .model import Again, Choice, Handoff, Menu, Plan, Play, Say
+from .model import Again, Ask, Back, Choice, Handoff, Menu, Plan, Play, Report, Say
 from .nodes import Duration, Integer, Span, Statement, String, Word
 from .planrules import BlockState
 from .speaking import SPEAKING_RATES, DEFAULT_RATE, rate_seconds
+from .statements import KEYS, read_keys
 
 #: What a menu waits for a key when `wait` is not given, and how often it
 #: asks when `tries` is not given.
@@ -47,10 +49,16 @@ DEFAULT_HANDOFF_MS = 2000
 #: warns (`max-presses-to-dial` in the configuration).
 MAX_PRESSES_TO_DIAL = 3
 
-KEYS = "0123456789*#"
 #: Where statements are: the file itself, a menu's block (its prompt), a
 #: branch (`on …`, `otherwise`, `on machine`), a `timeout` block.
 TOP, PROMPT, BRANCH, TIMEOUT = "top", "prompt", "branch", "timeout"
+#: The block of an `ask`: its choices only.
+ASK = "ask"
+#: A backend's choice: a word of letters, digits, '-' and '_'.
+CHOICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
+#: Choice names that would clash with the ids of an ask's own branches, or
+#: with the replies `dialplan simulate --answer` stands in for.
+RESERVED_CHOICES = ("other", "timeout", "error", "garbage")
 SETTINGS = ("from", "to", "ring", "limit", "notify", "machine", "plan")
 
 
@@ -69,6 +77,8 @@ class PlanChecker(Protocol):
     def declared_setting(self, name: str) -> Statement | None: ...
     def verb_rules(self, dials: list, collects: list,
                    interruptibles: list) -> list[Diagnostic]: ...
+    def arguments_backend_names(self) -> set[str]: ...
+    def set_backend_names(self, names: set[str]) -> None: ...
 
 
 def label_for(keys: str) -> str:
@@ -84,8 +94,9 @@ class _PlanState:
     name: str
     span: Span
     block: BlockState = field(default_factory=BlockState)
-    end: object = None            # _MenuInfo | ("again", _MenuInfo, Span) | Handoff
+    end: object = None            # _MenuInfo | ("again"|"back", _MenuInfo, Span) | Handoff
     menu: "_MenuInfo | None" = None  # the menu whose branch this is (for `again`)
+    reports: list = field(default_factory=list)  # its `report`s
 
 
 @dataclass
@@ -103,6 +114,9 @@ class _MenuInfo:
     otherwise: Statement | None = None
     otherwise_id: str | None = None
     spans: dict = field(default_factory=dict)
+    #: The menu in one of whose branches this one is asked (for `back`,
+    #: and for the `via` a nested menu inherits).
+    parent: "_MenuInfo | None" = None
 
     @property
     def effective_max(self) -> int:
@@ -115,6 +129,19 @@ class _MenuInfo:
     @property
     def hash(self) -> bool:
         return self.effective_max > 1
+
+
+@dataclass
+class _AskInfo:
+    statement: Statement
+    branch: str
+    url: str | None
+    within: int
+    vars: tuple[str, ...]
+    choices: dict[str, str] = field(default_factory=dict)
+    otherwise: str | None = None
+    timeout: str | None = None
+    spans: dict = field(default_factory=dict)
 
 
 class MenuChecker:
@@ -130,6 +157,10 @@ class MenuChecker:
         self.machine_statement: Statement | None = None
         self.current: _PlanState | None = None    # None: the main plan
         self._menu_info: _MenuInfo | None = None  # the menu whose block is being read
+        self._ask_info: _AskInfo | None = None    # the ask whose block is being read
+        #: The branches an `ask` chooses between, each with the branch that asks:
+        #: serve answers the two as one plan, and has spent its time asking.
+        self._ask_branches: dict[str, _PlanState] = {}
         #: Above 0 while statements that never run are checked: they make no plans.
         self.discarding = 0
         self._after_end_reported: set[int] = set()
@@ -173,23 +204,40 @@ class MenuChecker:
                                        "of the file, not in a block",
                             "move it to the top of the file")
             return True
-        if self.kind == PROMPT and name in ("collect", "dial", "menu", "again", "handoff"):
+        if self.kind == PROMPT and name in ("collect", "dial", "menu", "again", "handoff",
+                                            "back", "end", "report", "ask"):
             self._misplaced(statement, f"`{name}` cannot be part of a menu's question", {
                 "menu": "a menu asked inside a menu goes in one of its `on` blocks",
                 "again": "`again` goes in one of the menu's `on` or `otherwise` blocks",
+                "back": "`back` goes in one of the menu's `on` or `otherwise` blocks",
+                "end": "the question cannot end the call; end a branch instead: "
+                       "otherwise { say \"Goodbye.\" end }",
                 "collect": "a menu collects the keys itself; remove the `collect`",
             }.get(name, f"put the `{name}` in one of the menu's `on` blocks"))
             return True
-        if self.kind == TIMEOUT and name in ("menu", "again", "handoff", "collect"):
+        if self.kind == TIMEOUT and name in ("menu", "again", "handoff", "collect", "back",
+                                             "report", "ask"):
             self._misplaced(
                 statement, f"`{name}` cannot be in `timeout`",
                 "a timeout sends Routee no request: its verbs run in the plan that is "
                 "already playing, which has the menu's collect and cannot ask the server "
                 "anything; end the timeout with verbs only")
             return True
+        if self.kind == ASK:
+            handler = {"on": self._ask_choice, "otherwise": self._ask_choice,
+                       "timeout": self._ask_choice}.get(name)
+            if handler is None:
+                self._misplaced(statement, f"`{name}` cannot stand in an `ask` block: it holds "
+                                           "the backend's choices",
+                                'ask "https://crm.example.com/routee" { on "open" { … } '
+                                'otherwise { … } }')
+            else:
+                handler(statement)
+            return True
         handler = {"menu": self._menu, "on": self._on, "otherwise": self._otherwise,
-                   "timeout": self._timeout, "again": self._again,
-                   "handoff": self._handoff}.get(name)
+                   "timeout": self._timeout, "again": self._again, "back": self._back,
+                   "end": self._end, "handoff": self._handoff, "report": self._report,
+                   "ask": self._ask}.get(name)
         if handler is None:
             return False
         handler(statement)
@@ -216,7 +264,10 @@ class MenuChecker:
                                 f"{'file' if self.kind == TOP else 'block'} before it",
                 related=[Related(end.span, {"menu": "the call goes on in this menu's branches",
                                             "again": "the menu is asked again here",
-                                            "handoff": "the call is handed off here"}[what])],
+                                            "back": "the parent menu is asked here",
+                                            "end": "the call ends here",
+                                            "handoff": "the call is handed off here",
+                                            "ask": "your system chooses the branch here"}[what])],
                 help="move it before the `" + what + "`, or into one of the menu's branches"
                      if what == "menu" else f"move it before the `{what}`, or remove it"))
         throwaway = _PlanState("", statement.span, menu=self.current.menu if self.current
@@ -244,7 +295,8 @@ class MenuChecker:
                             "a menu goes at the top level or in an `on` block")
             return
         c.before_verb(statement)
-        info = _MenuInfo(statement, self._plan_name())
+        info = _MenuInfo(statement, self._plan_name(),
+                         parent=self.current.menu if self.current is not None else None)
         self._menu_options(statement, info)
         c.current_block().collects.append(statement)  # the menu's COLLECT
         if not self.discarding:
@@ -338,10 +390,17 @@ class MenuChecker:
             info.spans["max"] = option.span.to(end)
 
         args.options({"via": via, "wait": wait, "tries": tries, "max": maximum})
+        enclosing = info.parent
+        while "via" not in info.spans and enclosing is not None:
+            # A menu asked in a branch is served where its parent is, unless it says.
+            if "via" in enclosing.spans:
+                info.via, info.spans["via"] = enclosing.via, enclosing.spans["via"]
+            enclosing = enclosing.parent
         if "via" not in info.spans:
             c.report(rules.MENU_WITHOUT_VIA(
                 statement.name.span, "`menu` needs `via URL`: the address of `dialplan serve`, "
-                                     "where Routee sends the keys",
+                                     "where Routee sends the keys (a menu asked in a "
+                                     "branch of another inherits its `via`)",
                 help='menu via "https://ivr.example.com/routee" wait 8s { … }'))
 
     def _unbounded(self, statement: Statement, message: str, help: str,
@@ -369,21 +428,26 @@ class MenuChecker:
             if statement.block is not None:
                 self._branch(statement, "?", info)  # still check what it holds
             return
-        keys, length, label, span = choice
+        entries, label = choice
         branch = self._branch_id(label)
-        for earlier, other in info.choices:
-            if (other.keys, other.length) == (keys, length):
-                self.c.report(rules.DUPLICATE_CHOICE(
-                    span, f"the menu already has `on {_choice_text(other)}`",
-                    related=[Related(earlier.span, "first here")],
-                    help="merge the two blocks, or change one of the keys"))
-                break
-        else:
-            info.choices.append((statement, Choice(statement.span, label, branch, keys, length)))
+        for keys, length, span in entries:
+            for earlier, other in info.choices:
+                if (other.keys, other.length) == (keys, length):
+                    self.c.report(rules.DUPLICATE_CHOICE(
+                        span, f"the menu already has `on {_choice_text(other)}`",
+                        related=[Related(earlier.span, "first here")],
+                        help="merge the two blocks, or change one of the keys"))
+                    break
+            else:
+                label_of_keys = label_for(keys) if keys is not None else label
+                info.choices.append((statement, Choice(span, label_of_keys, branch, keys,
+                                                       length)))
         self._branch(statement, branch, info)
 
     def _choice(self, statement: Statement):
-        """(keys, length, label, span) of `on KEYS` / `on any [N] digits`."""
+        """([(keys, length, span), …], label) of `on KEYS, KEYS…` or
+        `on any [N] digits`: the entries the branch answers, and the
+        branch's part of its id ("1", "1-2" for `on 1, 2`, "any4")."""
         c = self.c
         args = c.read(statement)
         first = args.take()
@@ -409,25 +473,80 @@ class MenuChecker:
             else:
                 c.report(rules.MISSING_ARGUMENT(args.end(), "expected `digits`",
                                                 help="on any 4 digits, or on any digits"))
-            result = (None, length, f"any{length or ''}", first.span.to(end))
+            result = ([(None, length, first.span.to(end))], f"any{length or ''}")
         else:
-            text = None
-            if isinstance(first, Word) and first.text in ("star", "hash"):
-                text = "*" if first.text == "star" else "#"
-            elif isinstance(first, (Integer, Word)):
-                text = first.text
-            elif isinstance(first, String) and not first.is_template:
-                text = first.text
-            if not text or any(ch not in KEYS for ch in text):
-                c.report(rules.WRONG_ARGUMENT(
-                    first.span, f"expected the keys of a choice, found {describe(first)}",
-                    help="keys are 0-9, * and #: on 1, on 42, on *, on star, on hash "
-                         "(a bare # starts a comment), or on any 4 digits"))
-                args.no_more_args()
+            entries = self._key_list(list(statement.args))
+            if entries is None:
                 return None
-            result = (text, None, label_for(text), first.span)
+            return [(keys, None, span) for keys, span in entries], \
+                "-".join(label_for(keys) for keys, _ in entries)
         args.no_more_args()
         return result
+
+    def _key_list(self, arguments: list) -> list[tuple[str, Span]] | None:
+        """The keys of `on 1`, `on 1, 2, star` or `on "1*2"`, each with its
+        span; None (reported) when one of them is not keys, or a comma is
+        missing or left over."""
+        c = self.c
+        pieces: list[tuple[str, Span] | None] = []  # None: a comma
+        for arg in arguments:
+            if isinstance(arg, String) or "," not in arg.text:
+                pieces.append((arg, arg.span))
+                continue
+            offset = 0
+            for number, part in enumerate(arg.text.split(",")):
+                if number:
+                    pieces.append(None)
+                if part:
+                    pieces.append((part, arg.span.shifted(offset, len(part))))
+                offset += len(part) + 1
+        entries: list[tuple[str, Span]] = []
+        expect_keys = True
+        for piece in pieces:
+            if piece is None:
+                if expect_keys:
+                    break  # a comma where keys should be
+                expect_keys = True
+                continue
+            what, span = piece
+            if not expect_keys:
+                c.report(rules.WRONG_ARGUMENT(
+                    span, "expected ',' between the keys of two choices",
+                    help="on 1, 2 { … } answers 1 and 2 with one branch; "
+                         'keys pressed together are one word: on 12, or on "1*2"'))
+                return None
+            keys = self._keys_of(what)
+            if keys is None:
+                found = describe(what) if not isinstance(what, str) else f"'{what}'"
+                c.report(rules.WRONG_ARGUMENT(
+                    span, f"expected the keys of a choice, found {found}",
+                    help="keys are 0-9, * and #: on 1, on 42, on *, on star, on hash "
+                         "(a bare # starts a comment), on 1, 2 (one branch for both), "
+                         "or on any 4 digits"))
+                return None
+            entries.append((keys, span))
+            expect_keys = False
+        if expect_keys:  # a comma with no keys after it (or before it)
+            c.report(rules.MISSING_ARGUMENT(
+                arguments[-1].span, "a ',' with no keys on one side of it",
+                help="on 1, 2 { … }"))
+            return None
+        return entries
+
+    @staticmethod
+    def _keys_of(what) -> str | None:
+        """The keys an argument (or a piece of one between commas) names."""
+        if isinstance(what, str):
+            text = what
+        elif isinstance(what, (Integer, Word)) or \
+                (isinstance(what, String) and not what.is_template):
+            text = what.text
+        else:
+            return None
+        try:
+            return read_keys(text)
+        except ValueError:
+            return None
 
     def _otherwise(self, statement: Statement) -> None:
         info = self._menu_here(statement)
@@ -521,39 +640,209 @@ class MenuChecker:
         current.end = ("again", current.menu, statement.span)
         self.c.current_block().block_end = statement
 
+    def _back(self, statement: Statement) -> None:
+        current = self.current
+        if self.kind != BRANCH or current is None or current.menu is None:
+            self._misplaced(
+                statement, "`back` outside a menu's branch: there is no menu to go back from",
+                "use `back` in an `on …` or `otherwise` block of a menu asked in a branch "
+                "of another menu")
+            return
+        parent = current.menu.parent
+        if parent is None:
+            self._misplaced(
+                statement, "`back` in a branch of a menu that no other menu asks: there is "
+                           "no parent menu to go back to",
+                "use `again` to ask this menu once more, or `back` in a menu asked in an "
+                "`on` block of another")
+            return
+        self._no_args(statement)
+        current.end = ("back", parent, statement.span)
+        self.c.current_block().block_end = statement
+
+    def _end(self, statement: Statement) -> None:
+        # The call ends when its plan runs out of verbs (Routee has no
+        # hang-up verb): `end` only makes sure nothing more is added.
+        self._no_args(statement)
+        self.c.current_block().block_end = statement
+
+    def _served_branch(self, statement: Statement, message: str) -> "_PlanState | None":
+        """The branch `statement` is in, when it is one that `dialplan serve`
+        answers; otherwise reported (`message`) and None."""
+        if self.kind != BRANCH or self.current is None:
+            self._misplaced(statement, message,
+                            f"put the `{statement.name.text}` in an `on …`, `otherwise` or "
+                            "`on machine` block, which `dialplan serve` answers")
+            return None
+        return self.current
+
+    def _within(self, args: Arguments, what: str) -> int:
+        """`within D` (the time serve may spend asking), at most HANDOFF_BUDGET_MS."""
+        option = args.take()
+        arg = args.expect("a duration", "within 2s")
+        if isinstance(arg, Duration):
+            if arg.milliseconds <= HANDOFF_BUDGET_MS:
+                return arg.milliseconds
+            self.c.report(rules.EVENT_URL_BUDGET(
+                option.span.to(arg.span),
+                f"`within {arg.text}` promises more work than an eventUrl may take: "
+                f"Routee waits {EVENT_URL_DEADLINE_MS // 1000} s for the answer, and "
+                f"the network and `dialplan serve` need some of that",
+                help=f"within {HANDOFF_BUDGET_MS // 1000}s at most; do slow work "
+                     "before the call, or after it answers"))
+            return HANDOFF_BUDGET_MS
+        if arg is not None:
+            args.duration(arg, what)
+        return DEFAULT_HANDOFF_MS
+
     def _handoff(self, statement: Statement) -> None:
         c = self.c
-        current = self.current
-        if self.kind != BRANCH or current is None:
-            self._misplaced(
-                statement, "`handoff` outside a branch: nothing asks `dialplan serve` here",
-                "a handoff goes in an `on …`, `otherwise` or `on machine` block, which "
-                "`dialplan serve` answers")
+        current = self._served_branch(
+            statement, "`handoff` outside a branch: nothing asks `dialplan serve` here")
+        if current is None or self._asked_already(statement):
             return
         args = c.read(statement)
         url = args.url(args.expect("the URL that answers the rest of the call",
                                'handoff "https://crm.example.com/routee"'), "the handoff URL")
-        within = DEFAULT_HANDOFF_MS
-        if args.at_word("within"):
-            option = args.take()
-            arg = args.expect("a duration", "within 2s")
-            if isinstance(arg, Duration):
-                within = arg.milliseconds
-                if within > HANDOFF_BUDGET_MS:
-                    c.report(rules.EVENT_URL_BUDGET(
-                        option.span.to(arg.span),
-                        f"`within {arg.text}` promises more work than an eventUrl may take: "
-                        f"Routee waits {EVENT_URL_DEADLINE_MS // 1000} s for the answer, and "
-                        f"the network and `dialplan serve` need some of that",
-                        help=f"within {HANDOFF_BUDGET_MS // 1000}s at most; do slow work "
-                             "before the call, or after it answers"))
-                    within = HANDOFF_BUDGET_MS
-            elif arg is not None:
-                args.duration(arg, "the handoff's time")
+        within = self._within(args, "the handoff's time") if args.at_word("within") \
+            else DEFAULT_HANDOFF_MS
         args.no_more_args()
         if url is not None:
             current.end = Handoff(statement.span, url, within)
         c.current_block().block_end = statement
+
+    def _ask(self, statement: Statement) -> None:
+        c = self.c
+        current = self._served_branch(
+            statement, "`ask` outside a branch: `dialplan serve` asks your system when it "
+                       "answers a branch, and nothing asks it here")
+        if current is None or self._asked_already(statement):
+            return
+        args = c.read(statement)
+        url = args.url(args.expect("the URL of your system that chooses the branch",
+                                   'ask "https://crm.example.com/routee" { … }'), "the ask URL")
+        within = DEFAULT_HANDOFF_MS
+        names: list[str] = []
+        while args.peek() is not None:
+            if args.at_word("within"):
+                within = self._within(args, "the ask's time")
+            elif args.at_word("vars"):
+                args.take()
+                while isinstance(args.peek(), Word) and args.peek().text != "within":
+                    word = args.take()
+                    if not CHOICE_NAME.fullmatch(word.text):
+                        c.report(rules.WRONG_ARGUMENT(
+                            word.span, f"'{word.text}' is not a placeholder name",
+                            help="vars balance due_date"))
+                    else:
+                        names.append(word.text)
+            else:
+                args.no_more_args()
+                break
+        info = _AskInfo(statement, current.name, url, within, tuple(names))
+        if statement.block is None:
+            self._needs_block(statement)
+            c.current_block().block_end = statement
+            return
+        outer_kind, outer_ask = self.kind, self._ask_info
+        outer_names = set(c.arguments_backend_names())
+        self.kind, self._ask_info = ASK, info
+        c.set_backend_names(outer_names | set(names))
+        try:
+            for child in statement.block.statements:
+                c.check_statement(child)
+        finally:
+            self.kind, self._ask_info = outer_kind, outer_ask
+            c.set_backend_names(outer_names)
+        c.current_block().block_end = statement
+        if info.otherwise is None:
+            c.report(rules.MISSING_ARGUMENT(
+                statement.name.span, "`ask` needs an `otherwise`: what happens when your "
+                                     "system answers no choice it declares, or fails",
+                help='otherwise { say "Sorry, we cannot tell you now." }'))
+        if url is not None and not self.discarding:
+            current.end = info
+
+    def _ask_choice(self, statement: Statement) -> None:
+        c = self.c
+        info = self._ask_info
+        name = statement.name.text
+        if name == "on":
+            args = c.read(statement)
+            first = args.take()
+            args.no_more_args()
+            text = first.text if isinstance(first, (Word, Integer)) or (
+                isinstance(first, String) and not first.is_template) else None
+            if text is None or not CHOICE_NAME.fullmatch(text) or text in RESERVED_CHOICES:
+                c.report(rules.WRONG_ARGUMENT(
+                    first.span if first is not None else statement.name.span,
+                    "expected the name of a choice your system answers" +
+                    (f" ('{text}' is the id of the ask's own branch)"
+                     if text in RESERVED_CHOICES else ""),
+                    help='on "open" { … }: letters, digits, - and _ (up to 40)'))
+                self._branch(statement, "?", None)
+                return
+            if text in info.choices:
+                c.report(rules.DUPLICATE_CHOICE(
+                    first.span, f"the ask already has `on {text}`",
+                    related=[Related(info.spans[text], "first here")],
+                    help="merge the two blocks"))
+                self._branch(statement, "?", None)
+                return
+            branch = f"{info.branch}.{text}"
+            info.choices[text] = branch
+            info.spans[text] = first.span
+        else:
+            self._no_args(statement)
+            label = "other" if name == "otherwise" else "timeout"
+            if getattr(info, name) is not None:
+                c.report(rules.DUPLICATE_CHOICE(
+                    statement.name.span, f"the ask already has a `{name}`",
+                    related=[Related(info.spans[name], "first here")],
+                    help="merge the two blocks"))
+                self._branch(statement, "?", None)
+                return
+            branch = f"{info.branch}.{label}"
+            setattr(info, name, branch)
+            info.spans[name] = statement.span
+        self._ask_branches[branch] = self.current
+        self.kind = BRANCH
+        try:
+            self._branch(statement, branch, None)
+        finally:
+            self.kind = ASK
+
+    def _asked_already(self, statement: Statement) -> bool:
+        """A `handoff` or `ask` straight in an ask's choice: reported (one
+        answer to Routee cannot wait for two of your systems)."""
+        if self.current is not None and self.current.name in self._ask_branches:
+            self._misplaced(
+                statement, f"`{statement.name.text}` in a choice of an `ask`: serve has "
+                           "already spent its time asking, and Routee waits 3 s in all",
+                "ask a menu first (the next answer has its own time), or let the ask's "
+                "answer hold what you need")
+            return True
+        return False
+
+    def _report(self, statement: Statement) -> None:
+        c = self.c
+        current = self._served_branch(
+            statement, "`report` outside a branch: `dialplan serve` reports what a caller "
+                       "chose when it answers a branch, and nothing asks it here")
+        if current is None:
+            return
+        args = c.read(statement)
+        if args.at_word("to"):
+            args.take()
+        else:
+            c.report(rules.MISSING_ARGUMENT(args.end(), "`report` needs `to URL`",
+                                            help='report to "https://crm.example.com/answers"'))
+        url = args.url(args.expect("the URL that receives the report",
+                                   'report to "https://crm.example.com/answers"'),
+                       "the report URL")
+        args.no_more_args()
+        if url is not None and not self.discarding:
+            current.reports.append(Report(statement.span, url))
 
     # --- rules over a whole menu ------------------------------------------------------
 
@@ -647,6 +936,10 @@ class MenuChecker:
         seen: set = set()
         for state in [main, *self.plans, *([self.machine] if self.machine else [])]:
             dials, collects = list(state.block.dials), list(state.block.collects)
+            asking = self._ask_branches.get(state.name)
+            if asking is not None:  # answered after the verbs of the branch that asks
+                dials = [*asking.block.dials, *dials]
+                collects = [*asking.block.collects, *collects]
             menu = state.end if isinstance(state.end, _MenuInfo) else \
                 state.end[1] if isinstance(state.end, tuple) else None
             if menu is not None:
@@ -722,8 +1015,13 @@ class MenuChecker:
         def end(value):
             if isinstance(value, _MenuInfo):
                 return menu(value)
+            if isinstance(value, _AskInfo):
+                return Ask(value.statement.span, value.url or "", value.within,
+                           dict(value.choices), value.otherwise or "", value.timeout,
+                           value.vars)
             if isinstance(value, tuple):
-                return Again(value[2], value[1].id)
+                kind, asked, span = value
+                return (Back if kind == "back" else Again)(span, asked.id)
             return value
 
         main_end = end(self.main_end)
@@ -731,10 +1029,11 @@ class MenuChecker:
             return ()
         plans = [Plan("main", main_verbs, main_span, main_end)]
         for state in self.plans:
-            plans.append(Plan(state.name, finish(state.block.verbs), state.span, end(state.end)))
+            plans.append(Plan(state.name, finish(state.block.verbs), state.span, end(state.end),
+                              tuple(state.reports)))
         if self.machine is not None:
             plans.append(Plan("machine", finish(self.machine.block.verbs), self.machine.span,
-                              end(self.machine.end)))
+                              end(self.machine.end), tuple(self.machine.reports)))
         return tuple(plans)
 
 

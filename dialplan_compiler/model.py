@@ -9,12 +9,14 @@ emitter can build a source map from JSON pointers back to the source.
 A `Script` holds its plans as a tuple: the main plan first, then one plan
 per menu branch (answered to the menu's eventUrl) and the `on machine`
 plan. A plan may end in a `Menu` (asked at its end), an `Again` (the menu
-asked once more) or a `Handoff`; `menus.py` turns those into the flat
+asked once more), a `Back` (the parent menu asked afresh) or a `Handoff`;
+`lowering.py` turns those into the flat
 verbs Routee runs.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Mapping, Union
 
@@ -26,10 +28,52 @@ class Unfilled(str):
     as they are, and schema validation does not judge such values."""
 
 
+class Sourced(str):
+    """A value given from outside the script (a `--var`, a column of a
+    recipients' row), with `origin`: where it was given. A value that makes
+    a field invalid is reported there, with the script's line beside it."""
+
+    origin: Span
+
+    def __new__(cls, text: str, origin: Span) -> "Sourced":
+        value = super().__new__(cls, text)
+        value.origin = origin
+        return value
+
+
 class Deferred(str):
     """`say` text that holds `{digits}`, filled by `dialplan serve` with the
     keys the caller pressed. It is written in the `.call` string form:
     `{digits}` is the placeholder and literal braces are doubled."""
+
+
+_TEMPLATE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+
+
+def fill_template(template: str, values: Mapping[str, str], *,
+                  partial: bool = False) -> tuple[str, list[str]]:
+    """`Deferred` text with `values` in its placeholders, in one pass: a
+    value is text, never read again as a template. Returns the text and the
+    names that had no value (left as `{name}`). With `partial`, the text
+    returned is still a template (values and literal braces escaped)."""
+    missing: list[str] = []
+
+    def one(match: "re.Match[str]") -> str:
+        token = match.group()
+        if token in ("{{", "}}"):
+            return token if partial else token[0]
+        name = match.group(1)
+        if name in values:
+            value = values[name]
+            return value.replace("{", "{{").replace("}", "}}") if partial else value
+        missing.append(name)
+        return token
+    return _TEMPLATE.sub(one, template), missing
+
+
+def template_names(template: str) -> list[str]:
+    """The placeholders of `Deferred` text, in order."""
+    return [m.group(1) for m in _TEMPLATE.finditer(template) if m.group(1) is not None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +193,15 @@ class Again:
 
 
 @dataclass(frozen=True, slots=True)
+class Back:
+    """`back`: ask `menu`, the menu whose branch asked this one, afresh
+    (from its first try: going back is the caller's choice, not a miss)."""
+
+    span: Span
+    menu: str
+
+
+@dataclass(frozen=True, slots=True)
 class Handoff:
     """`handoff URL within D`: `dialplan serve` asks URL for the rest of
     the call and answers Routee with it."""
@@ -159,13 +212,39 @@ class Handoff:
 
 
 @dataclass(frozen=True, slots=True)
+class Ask:
+    """`ask URL within D vars NAME… { on CHOICE { … } … }`: `dialplan serve`
+    posts the call's context to URL and takes the branch of the choice it
+    answers; `vars` are the placeholders the answer may fill."""
+
+    span: Span
+    url: str
+    within_ms: int
+    choices: Mapping[str, str]        # choice → plan id
+    otherwise: str                    # plan id
+    timeout: str | None = None        # plan id, when the script says what a late answer does
+    vars: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """`report to URL`: when `dialplan serve` answers the plan, it posts
+    what the caller chose to URL, in the background."""
+
+    span: Span
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     name: str
     verbs: tuple[Verb, ...]
     span: Span
     #: What happens when the verbs are done: a menu is asked, asked again,
     #: or the call is handed off. None: the call ends.
-    end: Union[Menu, Again, Handoff, None] = None
+    end: Union[Menu, Again, Back, Handoff, "Ask", None] = None
+    #: The `report`s of the branch, made when its plan is answered.
+    reports: tuple[Report, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +261,9 @@ class Script:
     machine: MachineDetection | None = None
     plan_url: str | None = None
     spans: Mapping[str, Span] = field(default_factory=dict)
+    #: In a script with menus: the placeholders of `say` text, kept in the
+    #: plans as `Deferred` text, each with where it is first used.
+    per_call_names: Mapping[str, Span] = field(default_factory=dict)
 
     @property
     def main(self) -> Plan | None:

@@ -220,7 +220,8 @@ def _eof_token(text: str):
 
 def _describe(token) -> str:
     return {"STRING": f"a string {token}", "LBRACE": "'{'", "RBRACE": "'}'",
-            "ATOM": f"'{token}'", "AGAIN": "'again'"}.get(token.type, repr(str(token)))
+            "ATOM": f"'{token}'", "AGAIN": "'again'",
+            "BACK": "'back'", "END": "'end'"}.get(token.type, repr(str(token)))
 
 
 def _on_error(error) -> bool:
@@ -370,6 +371,8 @@ def _lark():
         block = staticmethod(_build_block)
         statement = staticmethod(_build_statement)
         again = staticmethod(_build_statement)  # `again` is a statement like any other
+        back = staticmethod(_build_statement)
+        end = staticmethod(_build_statement)
 
     callbacks = {"LBRACE": _push_brace, "RBRACE": _pop_brace, "COMMENT": _collect_comment}
     if hasattr(backend, "Lark_StandAlone"):

@@ -18,7 +18,7 @@ import os
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import IO, Iterable
+from typing import IO, Iterable, Mapping
 
 from .diagnostics import Diagnostic, FileReport, Severity, printable, source_lines
 from .nodes import Span
@@ -69,45 +69,72 @@ class TextRenderer:
 
     # --- one diagnostic ------------------------------------------------------------
 
-    def render(self, diagnostic: Diagnostic, source: str | None) -> str:
+    def render(self, diagnostic: Diagnostic, source: str | None,
+               source_file: str | None = None,
+               others: Mapping[str, str | None] | None = None) -> str:
+        """`diagnostic` with snippets: `source` is the text of `source_file`
+        (by default the file of the diagnostic's span), `others` the texts
+        of other files its spans may be in (a value's `--var`, the script
+        that uses it). Spans in a file with no text are named in notes."""
         span = diagnostic.span
         severity = diagnostic.severity.value
         head = (self.style(severity, f"{severity}[{diagnostic.code}]")
                 + self.style("bold", f": {diagnostic.message}"))
-        marks = [_Mark(span, diagnostic.label, True)]
+        texts: dict[str, str | None] = dict(others or {})
+        if source_file not in {span.file, *(r.span.file for r in diagnostic.related)}:
+            source_file = span.file  # a report named otherwise: its text is the span's file
+        texts[source_file] = source
+        by_file: dict[str, list[_Mark]] = {span.file: [_Mark(span, diagnostic.label, True)]}
         notes = []
         for related in diagnostic.related:
-            if related.span.file == span.file and source is not None:
-                marks.append(_Mark(related.span, related.message, False))
+            if texts.get(related.span.file) is not None:
+                by_file.setdefault(related.span.file, []).append(
+                    _Mark(related.span, related.message, False))
             else:
                 notes.append(f"{related.message} ({related.span.file}:{related.span.line}:"
                              f"{related.span.column})")
-        lines_of_source = _lines(source) if source is not None else ()
-        shown = sorted({m.span.line for m in marks if 1 <= m.span.line <= len(lines_of_source)})
-        gutter = max((len(str(n)) for n in shown), default=1) + 1
+        snippets = {file: _lines(texts[file]) if texts.get(file) is not None else ()
+                    for file in by_file}
+        shown_lines = [m.span.line for file, marks in by_file.items() for m in marks
+                       if 1 <= m.span.line <= len(snippets[file])]
+        gutter = max((len(str(n)) for n in shown_lines), default=1) + 1
         pad = " " * gutter
-        bar = self.style("gutter", "|")
         out = [head, f"{pad}{self.style('gutter', '-->')} {span.file}:{span.line}:{span.column}"]
-        if shown:
-            out.append(f"{pad} {bar}")
-            previous = None
-            for number in shown:
-                if previous is not None and number > previous + 1:
-                    out.append(self.style("gutter", "...") if number > previous + 2 else
-                               f"{self.style('gutter', str(previous + 1).rjust(gutter))} {bar} "
-                               f"{lines_of_source[previous]}")
-                text = lines_of_source[number - 1]
-                out.append(f"{self.style('gutter', str(number).rjust(gutter))} {bar} {text}")
-                for mark in sorted((m for m in marks if m.span.line == number),
-                                   key=lambda m: (not m.primary, m.span.column)):
-                    out.append(f"{pad} {bar} {self._underline(text, mark)}")
-                previous = number
+        for index, (file, marks) in enumerate(by_file.items()):
+            if index:
+                first = min(marks, key=lambda m: (m.span.line, m.span.column)).span
+                out.append(f"{pad}{self.style('gutter', ':::')} {file}:{first.line}:"
+                           f"{first.column}")
+            out += self._snippet(snippets[file], marks, gutter)
         for note in notes:
             out.append(f"{pad} {self.style('gutter', '=')} {self.style('bold', 'note')}: {note}")
         if diagnostic.help:
             out.append(f"{pad} {self.style('gutter', '=')} {self.style('help', 'help')}: "
                        f"{diagnostic.help}")
         return printable("\n".join(out))
+
+    def _snippet(self, lines_of_source: tuple[str, ...], marks: list[_Mark],
+                 gutter: int) -> list[str]:
+        """The lines `marks` are on, each followed by its underlines."""
+        shown = sorted({m.span.line for m in marks if 1 <= m.span.line <= len(lines_of_source)})
+        if not shown:
+            return []
+        pad = " " * gutter
+        bar = self.style("gutter", "|")
+        out = [f"{pad} {bar}"]
+        previous = None
+        for number in shown:
+            if previous is not None and number > previous + 1:
+                out.append(self.style("gutter", "...") if number > previous + 2 else
+                           f"{self.style('gutter', str(previous + 1).rjust(gutter))} {bar} "
+                           f"{lines_of_source[previous]}")
+            text = lines_of_source[number - 1]
+            out.append(f"{self.style('gutter', str(number).rjust(gutter))} {bar} {text}")
+            for mark in sorted((m for m in marks if m.span.line == number),
+                               key=lambda m: (not m.primary, m.span.column)):
+                out.append(f"{pad} {bar} {self._underline(text, mark)}")
+            previous = number
+        return out
 
     def _underline(self, text: str, mark: _Mark) -> str:
         span = mark.span
@@ -124,7 +151,13 @@ class TextRenderer:
 
     # --- whole reports -------------------------------------------------------------
 
-    def render_reports(self, reports: Iterable[FileReport], *, max_errors: int | None = None) -> str:
+    def render_reports(self, reports: Iterable[FileReport], *, max_errors: int | None = None,
+                       sources: Mapping[str, str | None] | None = None) -> str:
+        """Every report's diagnostics; `sources`, the texts of all files by
+        name, lets a diagnostic show spans in files other than its report's."""
+        reports = list(reports)
+        others = dict(sources) if sources is not None else \
+            {report.path: report.source for report in reports}
         blocks = []
         for report in reports:
             diagnostics = list(report.diagnostics)
@@ -133,7 +166,8 @@ class TextRenderer:
                 hidden = len(diagnostics) - max_errors
                 diagnostics = diagnostics[:max_errors]
             for diagnostic in diagnostics:
-                blocks.append(self.render(diagnostic, report.source) + "\n")
+                blocks.append(self.render(diagnostic, report.source, report.path, others)
+                              + "\n")
             if hidden:
                 blocks.append(printable(f"{report.path}: {hidden} more diagnostic"
                                         f"{'s' if hidden > 1 else ''} not shown "

@@ -12,7 +12,8 @@ GENDERS = ("male", "female")
 MAX_TEXT_LENGTH = 1000        # SAY message.text, in characters
 HANGUP_DELAY_RANGE = (1, 60)  # conversation hangupDelay, seconds
 MAX_NUMERIC_SENDER = 16       # a numeric `from`, in characters
-MAX_URL_LENGTH = 2048         # every URL field, in characters
+MAX_URL_LENGTH = 2048         # every URL field, in characters (assumed: Routee documents
+                              # no limit; DIALPLAN_URL_LIMIT sets another for eventUrls)
 MAX_DIGITS = 30               # COLLECT maxDigits: Routee's default, and its ceiling
 EVENT_URL_DEADLINE_MS = 3000  # how long Routee waits for an eventUrl's answer
 

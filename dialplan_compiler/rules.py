@@ -101,6 +101,7 @@ MENU_WITHOUT_VIA = _rule("DP224", E, "menu-without-via", "a `menu` without `via 
 UNBOUNDED_LOOP = _rule("DP225", E, "unbounded-loop", "a menu that can ask forever: `tries forever`, or a prompt that repeats forever")
 EVENT_URL_BUDGET = _rule("DP226", E, "event-url-budget", "more than Routee's 3 seconds of work promised to an eventUrl")
 SIGNING_SECRET = _rule("DP227", E, "signing-secret", "a script with menus compiled without DIALPLAN_SIGNING_SECRET")
+STATE_URL_TOO_LONG = _rule("DP230", E, "state-url-too-long", "the call's values make an eventUrl longer than the URL limit")
 
 # DP3xx: warnings
 UNASSIGNED_PHONE = _rule("DP301", W, "unassigned-phone", "a phone number of possible length that is not assigned in its numbering plan")

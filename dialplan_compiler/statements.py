@@ -34,7 +34,7 @@ from . import routee
 #: What an argument slot holds. The value kinds are filled in by the
 #: author ("text", "url", "count", ...); "keyword" is one of `words`.
 SlotKind = Literal["keyword", "text", "url", "sender", "target", "duration", "count",
-                   "language", "gender", "repeat", "choice"]
+                   "language", "gender", "repeat", "choice", "name"]
 
 
 # The table's classes are plain classes with __slots__: a NamedTuple or a
@@ -314,7 +314,7 @@ STATEMENTS: Mapping[str, StatementDoc] = MappingProxyType({s.name: s for s in (
         example="voice en-GB female"),
     # --- menus ---------------------------------------------------------------------------
     StatementDoc(
-        "menu", "menu", "menu via URL [wait D] [tries N] [max N digits] { … }",
+        "menu", "menu", "menu [via URL] [wait D] [tries N] [max N digits] { … }",
         "COLLECT {eventUrl, maxDigits, submitOnHash}, the prompt, a wait; a plan per branch",
         "Asks a question and branches on the keys pressed. Its block holds the question "
         "(say, play, pause) and the choices: `on …`, `otherwise`, `timeout`. A script with "
@@ -322,7 +322,9 @@ STATEMENTS: Mapping[str, StatementDoc] = MappingProxyType({s.name: s for s in (
         (), (
             Option("via", "via URL", "COLLECT eventUrl (signed; names the menu and the try)",
                    "The address of `dialplan serve`, where Routee sends the keys; no query "
-                   "or fragment.", (Slot("url"),), default="required"),
+                   "or fragment.", (Slot("url"),),
+                   default="required at the top level; in a branch, the `via` of the menu "
+                           "whose branch asks it"),
             Option("wait", "wait DURATION", "the wait after the question",
                    "How long to wait for a key once the question has been asked.",
                    (Slot("duration"),), "at least 1 s", "$wait s"),
@@ -338,10 +340,11 @@ STATEMENTS: Mapping[str, StatementDoc] = MappingProxyType({s.name: s for s in (
                    '  on 2 { dial +302101111111 }\n'
                    '}'),
     StatementDoc(
-        "on", "menu", "on KEYS { … } | on any [N] digits { … } | on machine { … }",
+        "on", "menu", "on KEYS[, KEYS…] { … } | on any [N] digits { … } | on machine { … }",
         "a plan answered to the menu's eventUrl",
         "A choice of the menu it is in: what happens when the caller presses KEYS (digits, "
-        "`star` or `*`, `hash` or `#`), or any entry (of N digits); `{digits}` in its "
+        "`star` or `*`, `hash` or `#`; `on 1, 2` answers both with one branch), or any "
+        "entry (of N digits); `{digits}` in its "
         "`say` text is the keys pressed. `on machine`, at the top of the file, is the plan "
         "answered when a machine picks up (with `machine continue`).",
         (Slot("choice"),), example='on 1 { say "Appointments." }'),
@@ -359,6 +362,16 @@ STATEMENTS: Mapping[str, StatementDoc] = MappingProxyType({s.name: s for s in (
         "Asks the menu this branch belongs to once more, while tries are left (then its "
         "`timeout` runs). It ends its block.", example="again"),
     StatementDoc(
+        "back", "menu", "back", "the parent menu's plan, from its first try",
+        "Goes back to the parent menu: asks the menu in whose branch this branch's menu "
+        "was asked, afresh. It ends its block.",
+        example="back"),
+    StatementDoc(
+        "end", "menu", "end", "(none: the plan ends, and with it the call)",
+        "Ends the call here: nothing after it in its block runs. Routee has no hang-up "
+        "verb; the call ends when its plan has no verbs left.",
+        example='otherwise { say "Goodbye." end }'),
+    StatementDoc(
         "handoff", "menu", "handoff URL [within D]", "the rest of the call, fetched by "
         "`dialplan serve`",
         "Ends the branch by handing the call to URL: `dialplan serve` posts the keys there "
@@ -368,6 +381,31 @@ STATEMENTS: Mapping[str, StatementDoc] = MappingProxyType({s.name: s for s in (
               "3 s for an eventUrl's answer)",
         default="within ${handoff_s}s",
         example='handoff "https://crm.example.com/routee" within 2s'),
+    StatementDoc(
+        "ask", "menu", "ask URL [within D] [vars NAME…] { on CHOICE { … } … otherwise { … } "
+        "[timeout { … }] }", "the branch of the choice your system answers, fetched by "
+        "`dialplan serve`",
+        "Ends the branch by asking your system which branch comes next: `dialplan serve` "
+        "posts the call's context to URL and expects {\"choice\": \"…\", \"vars\": {…}} "
+        "within D; the branch of that choice is answered, its placeholders named in `vars` "
+        "filled from the answer (text only). A late answer takes `timeout` (else "
+        "`otherwise`); an error, an undeclared choice or anything else takes `otherwise`.",
+        (Slot("url"), _words("within", optional=True, then=(Slot("duration"),)),
+         _words("vars", optional=True, then=(Slot("name"),))),
+        range="within at most $handoff_budget_s s (Routee waits "
+              "3 s for an eventUrl's answer)",
+        default="within ${handoff_s}s",
+        example='ask "https://crm.example.com/routee/balance" within 2s vars balance {\n'
+                '  on open { say "Your balance is {balance}." }\n'
+                '  otherwise { say "We cannot tell you now." }\n}'),
+    StatementDoc(
+        "report", "menu", "report to URL", "a POST to URL by `dialplan serve`, after it answers",
+        "Tells your system what the caller chose: when `dialplan serve` answers this branch, "
+        "it posts the script, the path through the menus, the keys, the call's ids and its "
+        "values to URL, in the background: it never delays the answer or changes what the "
+        "caller hears.",
+        (_words("to"), Slot("url")),
+        example='report to "https://crm.example.com/answers"'),
 )})
 
 #: The values a slot kind offers when completing.
@@ -381,10 +419,51 @@ VALUES: Mapping[str, tuple[str, ...]] = MappingProxyType({
 
 DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours"}
 
+#: The keys of a telephone keypad, and the names of the two that are not
+#: digits. A script's `on`, `dialplan simulate --press` and a scenario's
+#: `press` all read keys with `read_keys`, so `star` means `*` in each.
+KEYS = "0123456789*#"
+KEY_NAMES: Mapping[str, str] = MappingProxyType({"star": "*", "hash": "#"})
+KEYS_HELP = "keys are 0-9, * (or star) and # (or hash)"
+
+
+def read_keys(text: str) -> str:
+    """The keys `text` names: digits, `*` and `#`, and the names `star` and
+    `hash`, run together or apart: "1234#" → "1234#", "star" → "*",
+    "1 2 hash" → "12#". ValueError, naming the first thing that is not a
+    key, for anything else (or for no key at all)."""
+    keys: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in KEYS:
+            keys.append(ch)
+            i += 1
+            continue
+        if ch in " \t":
+            i += 1
+            continue
+        name = next((n for n in KEY_NAMES if text.startswith(n, i)), None)
+        if name is None:
+            end = i + 1
+            while end < len(text) and text[end] not in KEYS and text[end] not in " \t":
+                end += 1
+            raise ValueError(f"{text[i:end]!r} is not a key; {KEYS_HELP}")
+        keys.append(KEY_NAMES[name])
+        i += len(name)
+    if not keys:
+        raise ValueError(f"no key in {text!r}; {KEYS_HELP}")
+    return "".join(keys)
+
 KIND_NAMES = {"setting": "call setting", "verb": "verb", "directive": "directive",
               "menu": "menu statement"}
 
 
+
+#: Statements that end a block and may follow another statement on the
+#: same line (`otherwise { say "Sorry."  again }`): the grammar knows them
+#: as keywords, so they are never an argument (grammar/dialplan.lark).
+BLOCK_ENDS = ("again", "back", "end")
 
 #: The statements of each kind, in the table's order.
 SETTINGS = tuple(s.name for s in STATEMENTS.values() if s.kind == "setting")

@@ -80,6 +80,38 @@ _URL = re.compile(r"(?P<scheme>https?)://(?:[^@/?#]*@)?"
                   r"(?P<path>[^?#]*)")
 
 
+#: Characters a placeholder's value keeps as they are in each part of a URL
+#: (RFC 3986): letters, digits and `-._~` everywhere; in a path segment the
+#: other characters of `pchar` too, but never `/` (a value is one segment).
+#: In a query or a fragment everything else is escaped, `&`, `=`, `+` and
+#: `#` above all: a value cannot add a parameter or cut the URL short.
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_KEPT = {"path": _UNRESERVED | frozenset("!$&'()*+,;=:@"), "query": _UNRESERVED,
+         "fragment": _UNRESERVED}
+
+
+def url_part(before: str) -> str:
+    """The part of a URL that text written after `before` lands in: "site"
+    (the scheme, host or port: there a value is a whole address, and is kept
+    as it is), "path", "query" or "fragment"."""
+    if "#" in before:
+        return "fragment"
+    if "?" in before:
+        return "query"
+    scheme, separator, rest = before.partition("://")
+    return "path" if separator and "/" in rest else "site"
+
+
+def encode_in_url(value: str, before: str) -> str:
+    """`value` percent-encoded (UTF-8) for the part of a URL it follows
+    `before` into; a value that makes the site itself is left as it is."""
+    kept = _KEPT.get(url_part(before))
+    if kept is None:
+        return value
+    return "".join(ch if ch in kept else "".join(f"%{byte:02X}" for byte in ch.encode("utf-8"))
+                   for ch in value)
+
+
 def url_path(url: str) -> str:
     """The path of an http(s) URL (the whole text when it is not one)."""
     match = _URL.match(url)

@@ -26,6 +26,7 @@ EXAMPLE_VARIABLES = {
     "campaign-template": {"phone": "+306912345678", "first_name": "Nikos", "language": "el-GR",
                           "pharmacy": "Kifisias 12", "row": "17",
                           "pharmacist": "+302107654321"},
+    "reminder": {"name": "Maria", "date": "Monday 3 May at 10:30"},
 }
 
 

@@ -127,7 +127,7 @@ def test_routee_rules_say_how_sure_their_fact_is(code):
 @pytest.mark.parametrize("code", WITH_WRONG)
 def test_wrong_example_triggers_its_rule(code, tmp_path):
     explanation = EXPLANATIONS[code]
-    found = run(explanation, explanation.wrong_source, tmp_path)
+    found = run(explanation, explanation.wrong_source, tmp_path, dict(explanation.environment))
     assert code in [c for c, _ in found], found
 
 
@@ -135,7 +135,7 @@ def test_wrong_example_triggers_its_rule(code, tmp_path):
 def test_right_example_is_accepted(code, tmp_path):
     explanation = EXPLANATIONS[code]
     found = run(explanation, explanation.right.encode("utf-8"), tmp_path,
-                dict(explanation.right_environment))
+                {**explanation.environment, **explanation.right_environment})
     assert code not in [c for c, _ in found], found
     assert [c for c, is_error in found if is_error] == []
 
@@ -145,7 +145,7 @@ def test_right_example_draws_no_warning_either(code, tmp_path):
     """A fix that trades an error for a warning is a poor example."""
     explanation = EXPLANATIONS[code]
     assert run(explanation, explanation.right.encode("utf-8"), tmp_path,
-               dict(explanation.right_environment)) == []
+               {**explanation.environment, **explanation.right_environment}) == []
 
 
 def test_unreadable_file_example_is_not_utf8():

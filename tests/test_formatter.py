@@ -559,7 +559,8 @@ def test_property_decompile_of_compile_is_a_fixed_point_of_fmt(source):
 TOKENS = st.sampled_from(['say', ' ', '"x"', '"a b"', '{', '}', '\\\n', '\\', ';', '#c', '\n', '\r\n',
                           '\t', 'pause', '1s', '90s', 'in', 'en-GB', 'from', '+302101234567', 'to',
                           'ring', 'dial', 'record', 'mp3', 'max', '4', 'collect', 'voice', 'female',
-                          'repeat', 'interruptible', '"{name}"', '\u2028', '\x0c', '\x85', 'é', '"'])
+                          'repeat', 'interruptible', '"{name}"', '\u2028', '\x0c', '\x85', 'é', '"',
+                          'on', '1,', ',', 'star', 'back', 'end', 'menu', 'again'])
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

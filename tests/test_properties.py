@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import string
 from dataclasses import dataclass, field
+from urllib.parse import quote as url_quote
 
 import phonenumbers
 import pytest
@@ -733,7 +734,9 @@ def test_url_placeholder_cannot_inject_a_statement(value):
     result = compile_source(script, FILE, variables={"path": value})
     if result.payload is not None:   # a URL may hold odd characters; still no new verb
         assert [v["type"] for v in result.payload["verbs"]] == ["COLLECT", "SAY"]
-        assert result.payload["verbs"][0]["eventUrl"] == "https://hooks.example.com/" + value
+        # The value is one path segment, percent-encoded (RFC 3986 pchar).
+        assert result.payload["verbs"][0]["eventUrl"] == \
+            "https://hooks.example.com/" + url_quote(value, safe="!$&'()*+,;=:@")
         assert schemas.validate(result.payload, schemas.DIALPLAN) == []
     else:
         assert {d.code for d in errors(result)} == {"DP107"}, result.diagnostics

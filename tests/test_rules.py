@@ -112,6 +112,9 @@ TRIGGERS: dict[str, tuple[object, tuple[str, dict], int, int]] = {
               CHECK, 4, 44),
     #: DP227 needs DIALPLAN_SIGNING_SECRET unset, as conftest.py keeps it in tests.
     "DP227": (MENU + '  on 1 { say "A." }\n}\n', COMPILE, 2, 10),
+    "DP230": (MENU + '  on 1 { say "A {note}." }\n}\n',
+              compiled(variables={"note": "n" * 1600}, signing_secret="a-secret-for-the-trigger"),
+              2, 10),
     # DP3xx
     "DP301": (FROM + "to +15555550100\n" + SAY, CHECK, 2, 4),
     "DP302": ('play "https://c.example.com/a.mp3"\n', CHECK, 1, 6),

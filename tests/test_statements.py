@@ -16,7 +16,7 @@ from dialplan_compiler.statements import STATEMENTS, Slot
 SAMPLES = {
     "text": '"Hello."', "url": '"https://hooks.example.com/chime.wav"',
     "sender": "+302101234567", "target": "+302107654321", "duration": "2s", "count": "2",
-    "language": "en-GB", "gender": "female", "repeat": "2", "choice": "1",
+    "language": "en-GB", "gender": "female", "repeat": "2", "choice": "1", "name": "balance",
 }
 
 #: Where a statement of each kind can stand; `{}` is the statement.
@@ -37,12 +37,17 @@ CONTEXT_OF = {
     "timeout": HEAD + MENU.replace("{}", 'on 1 {{ say "One." }}\n  {}'),
     "again": HEAD + BRANCH,
     "handoff": HEAD + BRANCH,
+    "back": HEAD + BRANCH.replace("{}", 'menu {{\n    say "Press 0."\n    on 0 {{ {} }}\n  }}'),
+    "end": HEAD + BRANCH,
+    "report": HEAD + BRANCH,
+    "ask": HEAD + BRANCH,
 }
 #: What a statement with a block holds.
 BLOCKS = {"menu": ' {\n  say "Press 1."\n  on 1 { say "One." }\n}', "on": ' { say "One." }',
-          "otherwise": ' { say "Sorry." }', "timeout": ' { say "Goodbye." }'}
+          "otherwise": ' { say "Sorry." }', "timeout": ' { say "Goodbye." }',
+          "ask": ' {\n  on open { say "Open." }\n  otherwise { say "Sorry." }\n}'}
 #: Options a statement cannot go without (the table's default says so).
-REQUIRED = {name: [o for o in doc.options if o.default == "required"]
+REQUIRED = {name: [o for o in doc.options if (o.default or "").startswith("required")]
             for name, doc in STATEMENTS.items()}
 
 

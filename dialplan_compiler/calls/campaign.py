@@ -32,6 +32,8 @@ from typing import IO, Any, Callable, Iterable
 
 from .. import routee
 from ..errors import DialplanError
+from ..model import Sourced
+from ..nodes import Span
 from .client import (REDACTED, ApiError, AuthError, MaybeSent, NotSent, RouteeClient,
                      status_name)
 from .journal import Entry, Journal, may_send
@@ -282,11 +284,15 @@ def prepare(csv_path: Path, source: str, script_name: str, *, variables: dict[st
             prepared.errors.append(f"{name}:{line}: error: the `to` column is empty")
             prepared.bad_rows.add(line)
             continue
-        row_vars = {**variables, **values}
+        # Each value knows its row and column, so that a bad one is blamed
+        # there rather than on the script line that uses it.
+        columns = {Span(name, line, index, line, index + 1): column
+                   for index, column in enumerate(values, 1)}
+        row_vars = {**variables, **{column: Sourced(values[column], origin)
+                                    for origin, column in columns.items()}}
         result = compile_source(source, script_name, variables=row_vars, to=to, config=config)
         for d in result.diagnostics:
-            where = "" if d.span.file in ("--to", "--var") else \
-                f" ({d.span.file}:{d.span.line}:{d.span.column})"
+            where = _where(d, columns)
             message = _in_csv_terms(d.message, values)
             if d.is_error:
                 key = (d.code, message, where)
@@ -315,6 +321,20 @@ def prepare(csv_path: Path, source: str, script_name: str, *, variables: dict[st
         prepared.errors.append(f"{name}:{rows_text}: error[{code}]: {message}{where}")
     prepared.errors.sort(key=_error_order)
     return prepared
+
+
+def _where(diagnostic, columns: dict) -> str:
+    """Where a row's diagnostic points, after its message: the column whose
+    value is at fault and the script line that uses it, or the script line."""
+    span = diagnostic.span
+    if span in columns:
+        if not diagnostic.related:  # a column no placeholder uses: the message says so
+            return ""
+        used = diagnostic.related[0].span
+        return f" (column `{columns[span]}`, used at {used.file}:{used.line}:{used.column})"
+    if span.file in ("--to", "--var"):
+        return ""
+    return f" ({span.file}:{span.line}:{span.column})"
 
 
 def _in_csv_terms(message: str, columns: dict[str, str]) -> str:

@@ -24,7 +24,8 @@ from ..nodes import Statement, Word
 from ..parser import parse
 from ..text import bom_length
 from ..reference import markdown
-from ..statements import DURATION_UNITS, STATEMENTS, VALUES, Slot, StatementDoc
+from ..statements import (BLOCK_ENDS, DURATION_UNITS, KEY_NAMES, STATEMENTS, VALUES, Slot,
+                          StatementDoc)
 
 
 def code_units(text: str, encoding: str) -> int:
@@ -146,8 +147,9 @@ def _context(text: str, offset: int) -> _Context | None:
     last = None
     for match in _TOKEN.finditer(chunk):
         kind, last = match.lastgroup, match
-        if kind == "separator" or (kind == "atom" and match.group() == "again" and words):
-            # (`again` is a statement of its own even straight after another)
+        if kind == "separator" or (kind == "atom" and match.group() in BLOCK_ENDS and words):
+            # (`again`, `back` and `end` are statements of their own even
+            # straight after another)
             if words:
                 before.append(words[0][0])
             words = []
@@ -205,6 +207,10 @@ def complete(text: str, offset: int) -> list[Completion]:
     if doc is None:
         return []
     pending, used = _expected(doc, context.words[1:])
+    if doc.name == "on" and context.words[-1].endswith(","):
+        # `on 1, …`: another key of the same branch.
+        return [Completion(name, "value", name, start, offset, sort=f"0{i:02d}")
+                for i, name in enumerate(KEY_NAMES)]
     items: list[Completion] = []
     for slot in pending:
         if slot.kind == "duration":
@@ -224,7 +230,7 @@ def complete(text: str, offset: int) -> list[Completion]:
 
 
 #: Statements that only make sense in a menu's block (or a branch of it).
-_IN_BLOCKS = ("otherwise", "timeout", "again", "handoff")
+_IN_BLOCKS = ("otherwise", "timeout", "again", "back", "handoff", "report", "ask")
 
 
 def _statements(context: _Context, start: int, end: int) -> list[Completion]:
@@ -295,38 +301,41 @@ def hover(text: str, offset: int, module=_UNPARSED) -> tuple[str, int, int] | No
 
 
 def definition(text: str, offset: int, module=_UNPARSED) -> tuple[int, int] | None:
-    """For `again` under `offset`: where the menu it asks again is (the
-    offsets of that `menu` keyword); None elsewhere."""
+    """For `again` under `offset`: where the menu it asks again is; for
+    `back`: where the parent menu it goes back to is (the offsets of that
+    `menu` keyword); None elsewhere."""
     bom = bom_length(text)
     module = _module(text, bom, module)
     if module is None:
         return None
     at = offset - bom
 
-    def visit(statements, menu: Statement | None) -> tuple[bool, Statement | None]:
-        """Whether the `again` at `at` is among `statements` (or inside
-        them), and the menu an `again` directly among them asks again."""
+    def visit(statements, menu: Statement | None,
+              parent: Statement | None) -> tuple[bool, Statement | None]:
+        """Whether the `again` or `back` at `at` is among `statements` (or
+        inside them), and the menu it goes to. `menu` is the menu whose
+        branch `statements` are, `parent` the menu whose branch asked it."""
         for statement in statements:
             name = statement.name
-            if name.text == "again" and name.span.start <= at <= name.span.end:
-                return True, menu
+            if name.text in ("again", "back") and name.span.start <= at <= name.span.end:
+                return True, menu if name.text == "again" else parent
             if statement.block is None:
                 continue
             if name.text == "menu":
                 for child in statement.block.statements:
                     if child.name.text in ("on", "otherwise") and child.block is not None:
-                        found = visit(child.block.statements, statement)  # a branch
+                        found = visit(child.block.statements, statement, menu)  # a branch
                     else:
-                        found = visit([child], None)  # the question, `timeout`
+                        found = visit([child], None, None)  # the question, `timeout`
                     if found[0]:
                         return found
-            else:  # `on machine`, or a block out of place: no menu to ask again
-                found = visit(statement.block.statements, None)
+            else:  # `on machine`, or a block out of place: no menu to go to
+                found = visit(statement.block.statements, None, None)
                 if found[0]:
                     return found
         return False, None
 
-    found, menu = visit(module.statements, None)
+    found, menu = visit(module.statements, None, None)
     if not found or menu is None:
         return None
     return menu.name.span.start + bom, menu.name.span.end + bom

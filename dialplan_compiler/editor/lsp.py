@@ -16,7 +16,8 @@ package imports this module). What it offers:
   at the cursor (languages, genders, keywords) and of durations' units;
 * whole-document formatting with `dialplan fmt`'s formatter, an outline
   (document symbols: settings, verbs, menus and their branches), and
-  go-to-definition from `again` to the menu it asks again.
+  go-to-definition from `again` to the menu it asks again, and from `back`
+  to the parent menu.
 
 Positions are in the encoding the client negotiates (UTF-16 unless it offers
 UTF-8 or UTF-32); documents are synchronised whole, so line breaks are
@@ -586,7 +587,7 @@ def create_server() -> DialplanServer:
     @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
     @_guarded
     def on_definition(params: lsp.DefinitionParams) -> lsp.Location | None:
-        """From `again` to the menu it asks again."""
+        """From `again` to the menu it asks again, from `back` to the parent menu."""
         uri = params.text_document.uri
         checked = server.snapshot(uri)
         if checked.beyond(params.position):

@@ -20,7 +20,8 @@ from pygments.token import (Comment, Error, Keyword, Name, Number, Punctuation, 
                             Whitespace)
 
 from .. import routee
-from ..statements import DIRECTIVES, MENU_STATEMENTS, SETTINGS, STATEMENTS, VALUES, VERBS
+from ..statements import (BLOCK_ENDS, DIRECTIVES, MENU_STATEMENTS, SETTINGS, STATEMENTS,
+                          VALUES, VERBS)
 
 # An atom ends where the grammar ends it (see ATOM in grammar/dialplan.lark).
 _END = r'(?=[\s";{}#\\]|$)'
@@ -89,8 +90,9 @@ class DialplanLexer(RegexLexer):
             (r"\\[ \t]*\r?\n", Text),
             (r"\n", Whitespace, "#pop"),
             (r"[;{}]", Punctuation, "#pop"),
-            # `again` is always a statement of its own, even after another one.
-            (r"again" + _END, Keyword.Reserved, ("#pop", "arguments")),
+            # `again`, `back` and `end` are always statements of their own,
+            # even after another one.
+            (words(BLOCK_ENDS, suffix=_END), Keyword.Reserved, ("#pop", "arguments")),
             (r"#\s*dialplan:\s*ignore.*?$", Comment.Special),
             (r"#.*?$", Comment.Single),
             (r'"(?:[^"\\\r\n]|\\[^\r\n])*(?=\r?\n|\Z)', Error),  # never closed
@@ -102,6 +104,10 @@ class DialplanLexer(RegexLexer):
             (words(routee.LANGUAGES, suffix=_END), Name.Constant),
             (words(sorted(OPTION_WORDS), suffix=_END), Keyword.Pseudo),
             (words(sorted(VALUE_WORDS), suffix=_END), Name.Builtin),
+            # `on 1, 2, star`: keys before a comma, and the comma.
+            (r"[0-9*]+(?=,)", Number.Integer),
+            (r"(?:star|hash)(?=,)", Name.Builtin),
+            (r",", Punctuation),
             (_ATOM, Name),
             (r"[\x00-\x08\x0e-\x1f\x7f]|\\", Error),
         ],

@@ -63,6 +63,12 @@ def bundle_json(bundle: Bundle, request: dict | None = None) -> dict[str, Any]:
     if bundle.handoffs:
         out["handoffs"] = {k: {"url": h.url, "withinMs": h.within_ms}
                            for k, h in bundle.handoffs.items()}
+    if bundle.asks:
+        out["asks"] = {k: {"url": a.url, "withinMs": a.within_ms, "choices": dict(a.choices),
+                           "otherwise": a.otherwise, "timeout": a.timeout, "vars": list(a.vars)}
+                       for k, a in bundle.asks.items()}
+    if bundle.reports:
+        out["reports"] = {k: list(v) for k, v in bundle.reports.items()}
     out["sorry"] = sorry_plan(bundle.language, bundle.gender)
     return out
 
@@ -97,7 +103,7 @@ def compile_scripts(paths, secret: bytes, *, variables=None) -> dict[str, Bundle
         if name in bundles:
             raise ScriptNameClash(f"two scripts are called {name!r}: rename one of them")
         result = compile_bundle(data, path, variables=variables, signing_secret=secret,
-                                name=name)
+                                name=name, per_call="deferred")
         if result.payload is None:
             failed.append((path, data.decode("utf-8", "replace"),
                            [d for d in result.diagnostics]))

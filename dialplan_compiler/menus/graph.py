@@ -3,7 +3,8 @@
 Plans are the nodes (the main plan, each branch, `on machine`), with what
 each says first; a menu's `timeout` is a node of its own. Edges carry the
 keys of each choice, `otherwise`, `timeout`, and for branches that ask
-again, `again` (while tries are left) and `tries used up`.
+again, `again` (while tries are left), `tries used up` and `back` (to the
+parent menu).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from ..lowering import Bundle
-from ..model import Again, Dial, Handoff, Menu, Play, Say
+from ..model import Again, Ask, Back, Dial, Handoff, Menu, Play, Say
 
 MAX_TEXT = 42
 
@@ -63,6 +64,8 @@ def build(bundle: Bundle) -> tuple[list[Node], list[Edge]]:
             lines.append("(ends the call)")
         if not plan.verbs and isinstance(plan.end, Again):
             lines.append("(asks again)")
+        if not plan.verbs and isinstance(plan.end, Back):
+            lines.append("(goes back)")
         nodes[name] = Node(name, lines)
     for menu in bundle.menus.values():
         timeout = f"{menu.id}.timeout"
@@ -82,10 +85,24 @@ def build(bundle: Bundle) -> tuple[list[Node], list[Edge]]:
             menu = bundle.menus[plan.end.menu]
             edges.append(Edge(name, menu.id, f"again (≤ {menu.tries} tries)"))
             edges.append(Edge(name, f"{menu.id}.timeout", "tries used up"))
+        elif isinstance(plan.end, Back):
+            edges.append(Edge(name, plan.end.menu, "back"))
         elif isinstance(plan.end, Handoff):
             target = f"{name}.handoff"
             nodes[target] = Node(target, ["handoff", _short(plan.end.url)], "handoff")
             edges.append(Edge(name, target, f"within {plan.end.within_ms / 1000:g} s"))
+        elif isinstance(plan.end, Ask):
+            # Your system's answer picks the branch: a node of its own, like a handoff.
+            ask = plan.end
+            asked = f"{name}.ask"
+            nodes[asked] = Node(asked, ["ask", _short(ask.url),
+                                        f"within {ask.within_ms / 1000:g} s"], "handoff")
+            edges.append(Edge(name, asked, "asks"))
+            for choice, branch in ask.choices.items():
+                edges.append(Edge(asked, branch, f"“{choice}”"))
+            edges.append(Edge(asked, ask.otherwise, "otherwise"))
+            if ask.timeout:
+                edges.append(Edge(asked, ask.timeout, "timeout"))
     if "machine" in plans:
         nodes["call"] = Node("call", ["call answered"], "start")
         edges.insert(0, Edge("call", "machine", "a machine"))

@@ -8,7 +8,9 @@ A scenario file is TOML, named `*.scenarios.toml`:
     [[scenario]]
     name = "a booking is confirmed"
     press = ["1", "1234#"]          # one item per question: keys, "timeout", "hangup"
+                                    # (keys as in the script: "star" is "*", "hash" "#")
     machine = false                 # optional: a machine answers
+    answers = ["open"]              # optional: what your system answers each `ask`
     expect = '''
     caller hears (en-GB, female): Welcome to Example Clinic.
     presses 1
@@ -30,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import DialplanError
-from .simulate import Flow, Run, SimulationError, load, simulate
+from .simulate import Flow, PressError, Run, SimulationError, load, read_press, simulate
 
 
 class ScenarioError(DialplanError):
@@ -43,6 +45,9 @@ class Scenario:
     presses: list[str]
     expect: list[str]
     machine: bool = False
+    #: The backend's reply to each `ask`: a choice, a table as it would send
+    #: it ({choice = "open", vars = {…}}), or "timeout", "error", "garbage".
+    answers: list = field(default_factory=list)
 
 
 @dataclass
@@ -86,16 +91,26 @@ def read(path: Path) -> ScenarioFile:
         where = f"{path}: scenario {index}"
         if not isinstance(item, dict):
             raise ScenarioError(f"{where}: not a table")
-        unknown = set(item) - {"name", "press", "expect", "machine"}
+        unknown = set(item) - {"name", "press", "expect", "machine", "answers"}
         if unknown:
             raise ScenarioError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
         presses = item.get("press", [])
         if not isinstance(presses, list) or not all(isinstance(p, str) for p in presses):
             raise ScenarioError(f"{where}: `press` must be a list of strings")
+        for number, press in enumerate(presses, 1):
+            try:
+                read_press(press)
+            except PressError as error:
+                raise ScenarioError(f"{where}: press {number}: {error}") from None
+        answers = item.get("answers", [])
+        if not isinstance(answers, list) or not all(isinstance(a, (str, dict)) for a in answers):
+            raise ScenarioError(f"{where}: `answers` must be a list of choices (strings) or "
+                                "tables such as {{choice = \"open\", vars = {{…}}}}")
         if not isinstance(item.get("expect"), str):
             raise ScenarioError(f"{where}: `expect` (the transcript) is missing")
         scenarios.append(Scenario(str(item.get("name", f"scenario {index}")), presses,
-                                  _lines(item["expect"]), bool(item.get("machine", False))))
+                                  _lines(item["expect"]), bool(item.get("machine", False)),
+                                  answers))
     if not scenarios:
         raise ScenarioError(f"{path}: no [[scenario]]")
     return ScenarioFile(path, (path.parent / script), dict(variables), scenarios)
@@ -112,7 +127,8 @@ def run_file(scenarios: ScenarioFile) -> tuple[Flow, list[ScenarioResult]]:
     flow = load(source, str(scenarios.script), variables=scenarios.variables)
     outcomes = []
     for scenario in scenarios.scenarios:
-        run = simulate(flow, scenario.presses, machine=scenario.machine)
+        run = simulate(flow, scenario.presses, machine=scenario.machine,
+                       answers=scenario.answers)
         got = _lines("\n".join(run.transcript))
         diff = [] if got == scenario.expect else list(difflib.unified_diff(
             scenario.expect, got, "expected", "simulated", lineterm=""))

@@ -36,14 +36,16 @@ from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Callable, Mapping
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from ..errors import DialplanError
+from .delivery import Deliveries
 from .engine import is_plan
 from ..lowering import Bundle, sorry_plan
-from .router import Router, TooDeep, loads
+from .router import TIMED_OUT, Router, TooDeep, loads
 from .silence import MAX_SILENCE, RATE, silent_wav_chunks
 from ..signing import is_digits
 
@@ -224,6 +226,19 @@ async def read_body(request: Request) -> bytes:
     return bytes(body)
 
 
+def handoff_problem(plan: dict) -> dict | None:
+    """The first error the schemas and the plan rules find in a plan a
+    handoff answered (with the verbs before it), as {rule, message}; None
+    when Routee can run it."""
+    from ..validator import validate_json
+
+    report = validate_json(json.dumps(plan), "handoff answer")
+    for diagnostic in report.diagnostics:
+        if diagnostic.is_error:
+            return {"rule": diagnostic.code, "message": diagnostic.message}
+    return None
+
+
 # --- the application --------------------------------------------------------------------------
 
 def create_app(bundles: Mapping[str, Bundle], secret: bytes, *,
@@ -236,6 +251,15 @@ def create_app(bundles: Mapping[str, Bundle], secret: bytes, *,
     router = Router(bundles, secret)
     log = log or json_line_logger()
     state: dict[str, Any] = {"client": http_client}
+
+    def client() -> Any:
+        import httpx
+
+        if state["client"] is None:
+            state["client"] = httpx.AsyncClient()
+        return state["client"]
+
+    deliveries = Deliveries(log, client)
 
     def answer(plan: dict | None, data: bytes | None = None, status: int = 200) -> Response:
         if data is None:
@@ -255,8 +279,24 @@ def create_app(bundles: Mapping[str, Bundle], secret: bytes, *,
         if result.status == 400:
             return error(400, "the body is not a dialplan request")
         if result.handoff is not None:
-            return answer(await handoff(result, body))
-        return answer(result.plan, result.data)
+            response = answer(await handoff(result, body))
+        elif result.ask is not None:
+            reply = await ask_backend(result.ask, result.context)
+            result = router.choose(result, reply)
+            log(result.log)
+            response = answer(result.plan)
+        else:
+            response = answer(result.plan, result.data)
+        if result.reports:
+            # Queued once the answer has gone: a report never delays it.
+            context = {"script": result.log.get("script"), "branch": result.branch,
+                       "trackingId": result.log.get("conversationTrackingId")}
+
+            async def queue_reports() -> None:
+                for url, report in result.reports:
+                    deliveries.submit(url, report, context)
+            response.background = BackgroundTask(queue_reports)
+        return response
 
     async def handoff(result, body: bytes) -> dict:
         """Ask the handoff URL for the rest of the call, within its time
@@ -264,9 +304,7 @@ def create_app(bundles: Mapping[str, Bundle], secret: bytes, *,
         import httpx
 
         url, seconds = result.handoff
-        client = state["client"]
-        if client is None:
-            client = state["client"] = httpx.AsyncClient()
+        http = client()
         verbs = list(result.plan.get("verbs", []))
         try:
             routee = loads(body) if body else {}
@@ -279,7 +317,7 @@ def create_app(bundles: Mapping[str, Bundle], secret: bytes, *,
         try:
             async with asyncio.timeout(seconds):
                 # ASCII JSON: strings from Routee's body may hold lone surrogates
-                async with client.stream("POST", url, content=json.dumps(payload).encode(),
+                async with http.stream("POST", url, content=json.dumps(payload).encode(),
                                          headers={"Content-Type": JSON},
                                          timeout=seconds) as response:
                     if response.status_code != 200:
@@ -295,11 +333,49 @@ def create_app(bundles: Mapping[str, Bundle], secret: bytes, *,
                             rest = loads(bytes(data))
         except (httpx.HTTPError, ValueError, TimeoutError) as failure:
             rest, problem = None, type(failure).__name__
+        script = router.scripts.get(result.log.get("script"))
+        sorry = script.sorry if script else sorry_plan()
         if not is_plan(rest):
             log({"event": "handoff-failed", "url": url, "error": problem or "not a dialplan"})
-            script = router.scripts.get(result.log.get("script"))
-            rest = script.sorry if script else sorry_plan()
-        return {"verbs": verbs + list(rest["verbs"])}
+            return {"verbs": verbs + list(sorry["verbs"])}
+        combined = {"verbs": verbs + list(rest["verbs"])}
+        broken = handoff_problem(combined)
+        if broken is not None:
+            # Routee would drop the call on an invalid plan: the caller hears goodbye instead.
+            log({"event": "handoff-invalid", "url": url, **broken})
+            return {"verbs": verbs + list(sorry["verbs"])}
+        return combined
+
+    async def ask_backend(ask, context: dict) -> Any:
+        """The backend's reply to an `ask`, within its time: the parsed JSON,
+        TIMED_OUT, or a string saying what went wrong. Never parsed as
+        anything but JSON: its values are only ever text."""
+        import httpx
+
+        seconds = ask.within_ms / 1000
+        try:
+            async with asyncio.timeout(seconds):
+                async with client().stream("POST", ask.url, content=json.dumps(context).encode(),
+                                           headers={"Content-Type": JSON},
+                                           timeout=seconds) as response:
+                    if response.status_code != 200:
+                        return f"HTTP {response.status_code}"
+                    data = bytearray()
+                    async for chunk in response.aiter_bytes():
+                        data += chunk
+                        if len(data) > MAX_BODY:
+                            return f"an answer over {MAX_BODY} bytes"
+        except TimeoutError:
+            return TIMED_OUT
+        except httpx.TimeoutException:
+            return TIMED_OUT
+        except httpx.HTTPError as failure:
+            return type(failure).__name__
+        try:
+            reply = loads(bytes(data))
+        except ValueError:
+            return None  # garbage
+        return reply if isinstance(reply, dict) else None
 
     async def status(request: Request) -> Response:
         body = await read_body(request)
@@ -320,6 +396,12 @@ def create_app(bundles: Mapping[str, Bundle], secret: bytes, *,
         if len(parts) == 3 and parts[1] == "plans":
             plan = router.main_plan(parts[2])
             if plan is None:
+                known = router.scripts.get(parts[2])
+                if known is not None and "main" in known.plans:
+                    # Its text needs a call's values: it is sent inline by `dialplan call`.
+                    log({"event": "plan-needs-values", "name": parts[2],
+                         "needs": list(known.bundle.needs.get("main", ()))})
+                    return answer(known.sorry)
                 log({"event": "unknown-plan", "name": parts[2][:_LOGGED]})
                 return answer(router.default_sorry)
             log({"event": "plan", "script": parts[2]})
@@ -350,6 +432,7 @@ def create_app(bundles: Mapping[str, Bundle], secret: bytes, *,
     @asynccontextmanager
     async def lifespan(app):
         yield
+        await deliveries.close()
         if state["client"] is not None and http_client is None:
             await state["client"].aclose()
 

@@ -94,6 +94,8 @@ def labels(text: str, offset: int | None = None) -> list[str]:
     ("menu ", ["via", "wait", "tries", "max"]),
     ('menu via "https://x" wait 8s ', ["tries", "max"]),
     ("on ", ["any", "star", "hash", "machine"]),
+    ("on 1, ", ["star", "hash"]),
+    ("on 1, 2 ", []),
     ('handoff "https://x" ', ["within"]),
     ('handoff "https://x" within 2', ["2s", "2m", "2h"]),
     ('on 9 { say "x" again ', []),
@@ -105,7 +107,7 @@ def test_what_completion_offers(text, expected):
 def test_menu_statements_where_they_belong():
     top = labels("")
     assert "menu" in top and "on" in top  # `on machine` is a top-level statement
-    assert not {"otherwise", "timeout", "again", "handoff"} & set(top)
+    assert not {"otherwise", "timeout", "again", "handoff", "report", "ask"} & set(top)
     inside = labels('menu via "https://x" {\n  ')
     assert {"on", "otherwise", "timeout", "again", "handoff", "say"} <= set(inside)
     assert "from" not in inside
@@ -113,10 +115,18 @@ def test_menu_statements_where_they_belong():
     assert labels('menu via "https://x" {\n  on 9 { say "x" again') == \
         labels('menu via "https://x" {\n  on 9 { again')
     assert "again" in labels('menu via "https://x" {\n  on 9 { again')
+    # So do `back` and `end`.
+    for word in ("back", "end"):
+        assert labels(f'menu via "https://x" {{\n  on 9 {{ say "x" {word}') == \
+            labels(f'menu via "https://x" {{\n  on 9 {{ {word}')
+        assert word in labels(f'menu via "https://x" {{\n  on 9 {{ {word}')
+    assert "back" not in top and "end" in top  # a call may end anywhere; going back needs a menu
 
 
 def test_statements_at_the_start_of_a_statement():
-    everything = [s for s in STATEMENTS if s not in ("otherwise", "timeout", "again", "handoff")]
+    everything = [s for s in STATEMENTS
+                  if s not in ("otherwise", "timeout", "again", "back", "handoff", "report",
+                               "ask")]
     assert labels("") == everything
     assert labels("sa") == everything  # the editor filters by what is typed
     assert labels('ring 30s; ') == [s for s in everything if s != "ring"]
@@ -144,6 +154,22 @@ def test_hover_on_statements_and_options():
     assert hover("sya", 1) is None
 
 
+def test_hover_on_back_end_and_a_list_of_keys():
+    text = ('menu via "https://x.example.com/r" {\n  say "Press 1 or 2." in en-GB\n'
+            '  on 1, 2 {\n    menu {\n      say "Press 0." in en-GB\n'
+            '      on 0 { say "Back." in en-GB  back }\n'
+            '      otherwise { say "Bye." in en-GB  end }\n    }\n  }\n}\n')
+    back = hover(text, text.index("back") + 1)
+    assert back is not None and "Goes back to the parent menu" in back[0]
+    assert back[1:] == (text.index("back"), text.index("back") + 4)
+    end = hover(text, text.index("end") + 1)
+    assert end is not None and "Ends the call here" in end[0]
+    on = hover(text, text.index("on 1, 2") + 1)
+    assert on is not None and "`on 1, 2` answers both with one branch" in on[0]
+    via = hover(text, text.index("via") + 1)
+    assert "the `via` of the menu whose branch asks it" in via[0]
+
+
 def test_every_rule_has_a_hover_explanation():
     for code in RULES:
         text = explanation_markdown(code)
@@ -164,6 +190,15 @@ CLINIC = """menu via "https://ivr.example.com/routee" {
 }
 again
 """
+
+
+def test_back_goes_to_the_parent_menu():
+    text = ('menu via "https://x.example.com/r" {\n  say "Press 1." in en-GB\n  on 1 {\n'
+            '    menu {\n      say "Press 0." in en-GB\n      on 0 { back }\n    }\n  }\n'
+            '  on 2 { back }\n}\n')
+    outer = text.index("menu")
+    assert definition(text, text.index("back }\n    }") + 1) == (outer, outer + 4)
+    assert definition(text, text.rindex("back")) is None  # no parent: misplaced
 
 
 def test_again_goes_to_the_menu_it_asks_again():
@@ -284,6 +319,15 @@ _MENU_CONTEXT = {
              '  on 9 {{ {} }}\n}}',
     "handoff": 'menu via "https://ivr.example.com/routee" {{\n  say "Press 1."\n'
                '  on 1 {{ {} }}\n}}',
+    "back": 'menu via "https://ivr.example.com/routee" {{\n  say "Press 1."\n'
+            '  on 1 {{\n    menu {{\n      say "Press 0 to go back."\n'
+            '      on 0 {{ {} }}\n    }}\n  }}\n}}',
+    "end": 'menu via "https://ivr.example.com/routee" {{\n  say "Press 1."\n'
+           '  on 1 {{ say "One." }}\n  {}\n}}',
+    "report": 'menu via "https://ivr.example.com/routee" {{\n  say "Press 1."\n'
+              '  on 1 {{ {} }}\n}}',
+    "ask": 'menu via "https://ivr.example.com/routee" {{\n  say "Press 1."\n'
+           '  on 1 {{\n{}\n}}\n}}',
 }
 
 

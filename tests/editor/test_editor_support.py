@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
-from pygments.token import Error
+from pygments.token import Error, Whitespace
 
 from dialplan_compiler import routee
 from dialplan_compiler.editor.pygments_lexer import DialplanLexer
@@ -83,6 +83,22 @@ def test_documentation_code_lexes_without_error_tokens():
 ])
 def test_what_the_grammar_cannot_read_is_an_error_token(text, bad):
     assert [value for _, value in errors(text)] == [bad]
+
+
+def test_back_end_and_a_list_of_keys_are_lexed_as_the_parser_reads_them():
+    tokens = [(str(token), value) for token, value in
+              DialplanLexer().get_tokens('  on 1, star,2 { say "x"  back }\nsay "y" end\n')
+              if token not in Whitespace]
+    assert tokens == [
+        ("Token.Keyword.Reserved", "on"), ("Token.Literal.Number.Integer", "1"),
+        ("Token.Punctuation", ","), ("Token.Name.Builtin", "star"), ("Token.Punctuation", ","),
+        ("Token.Literal.Number.Integer", "2"), ("Token.Punctuation", "{"),
+        ("Token.Keyword", "say"), ("Token.Literal.String.Double", '"'),
+        ("Token.Literal.String.Double", "x"), ("Token.Literal.String.Double", '"'),
+        ("Token.Keyword.Reserved", "back"), ("Token.Punctuation", "}"),
+        ("Token.Keyword", "say"), ("Token.Literal.String.Double", '"'),
+        ("Token.Literal.String.Double", "y"), ("Token.Literal.String.Double", '"'),
+        ("Token.Keyword.Reserved", "end")]
 
 
 # --- the TextMate grammar ------------------------------------------------------------------

@@ -116,3 +116,76 @@ def with_base(script: Path, base: str, out: Path) -> Path:
     out.write_text(script.read_text(encoding="utf-8").replace(
         "https://ivr.example.com/routee", base + "/routee"), encoding="utf-8")
     return out
+
+
+class Receiver:
+    """A small HTTP server on 127.0.0.1 that keeps every POST it gets (path
+    and JSON body) and answers what `answer(path, body)` returns: (status,
+    bytes), after `delay` seconds. The default answers 200 `{}`."""
+
+    def __init__(self, answer=None, delay: float = 0.0) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.got: list[tuple[str, object]] = []
+        self.arrived = threading.Condition()
+        receiver = self
+        answer = answer or (lambda path, body: (200, b"{}"))
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                try:
+                    body = json.loads(raw or b"null")
+                except ValueError:
+                    body = raw
+                with receiver.arrived:
+                    receiver.got.append((self.path, body))
+                    receiver.arrived.notify_all()
+                if delay:
+                    time.sleep(delay)
+                status, data = answer(self.path, body)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass  # the client gave up waiting
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def bodies(self, path: str) -> list:
+        return [body for p, body in self.got if p == path]
+
+    def wait_for(self, count: int, timeout: float = 20.0) -> bool:
+        """Whether `count` requests have arrived within `timeout` seconds."""
+        with self.arrived:
+            return self.arrived.wait_for(lambda: len(self.got) >= count, timeout)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def place_campaign(script: Path, people: Path, server, monkeypatch) -> None:
+    """`dialplan call SCRIPT --recipients PEOPLE` on the stand-in `server`,
+    signed with SECRET; returns once every call has been run."""
+    from click.testing import CliRunner
+
+    from dialplan_compiler.cli import main
+    from helpers import urls
+
+    monkeypatch.setenv("DIALPLAN_SIGNING_SECRET", SECRET)
+    result = CliRunner().invoke(main, ["call", str(script), "--recipients", str(people),
+                                       "--rate", "100", *urls(server)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert server.wait_for_calls(30)

@@ -83,3 +83,13 @@ def test_the_graph_command(tmp_path):
     assert out.read_text() == graph.mermaid(bundle())
     plain = CliRunner().invoke(main, ["graph", str(ROOT / "examples" / "pin-prompt.call")])
     assert plain.exit_code == 2 and "no menus" in plain.output
+
+
+def test_back_and_shared_keys_in_the_sales_example():
+    result = CliRunner().invoke(main, ["graph", str(ROOT / "examples" / "ivr" / "sales.call")])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert '  n_main -->|"1"| n_1_2' in lines and '  n_main -->|"2"| n_1_2' in lines
+    assert '  n_1_2_0 -->|"back"| n_main' in lines
+    assert '  n_1_2_other -->|"back"| n_main' in lines
+    assert '  n_1_2_0["1-2.0<br/>(goes back)"]' in lines

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dialplan_compiler.compiler import compile_bundle
+from dialplan_compiler.formatter import format_source
 from dialplan_compiler.menus.bundles import bundle_json
 from dialplan_compiler.menus.router import Router
 from dialplan_compiler.schemas import DIALPLAN, validate
@@ -41,19 +42,27 @@ def verbs(draw, in_branch: bool) -> list[str]:
 @st.composite
 def menus(draw, depth: int) -> list[str]:
     options = []
+    # A menu in a branch may leave out `via`: it inherits its parent's.
+    via = f"via {VIA} " if depth == 0 or draw(st.booleans()) else ""
     if draw(st.booleans()):
         options.append(f"wait {draw(st.integers(1, 20))}s")
     if draw(st.booleans()):
         options.append(f"tries {draw(st.integers(1, 4))}")
-    lines = [f"menu via {VIA} {' '.join(options)} {{".replace("  ", " ")]
+    lines = [f"menu {via}{' '.join(options)} {{".replace("  ", " ")]
     lines += ["  " + line for line in draw(verbs(in_branch=depth > 0))]
     multi = draw(st.booleans())
     keys = draw(st.lists(st.text(KEYS, min_size=1, max_size=3 if multi else 1), max_size=4,
                          unique=True))
     if not multi:
         keys = [k for k in keys if len(k) == 1]
-    for key in keys:
-        lines.append(f"  on {key if key != '*' else 'star'} {{")
+    while keys:
+        # Keys share a branch (`on 1, 2`) as often as not; separators vary,
+        # for `fmt` to write them one way.
+        shared = keys[:draw(st.integers(1, min(3, len(keys))))]
+        keys = keys[len(shared):]
+        separator = draw(st.sampled_from([", ", ",", " , "]))
+        names = [k if k != "*" else draw(st.sampled_from(["star", '"*"'])) for k in shared]
+        lines.append(f"  on {separator.join(names)} {{")
         lines += ["    " + line for line in draw(branch(depth))]
         lines.append("  }")
     if multi and draw(st.booleans()):
@@ -77,9 +86,10 @@ def menus(draw, depth: int) -> list[str]:
 @st.composite
 def branch(draw, depth: int) -> list[str]:
     lines = draw(verbs(in_branch=True))
-    end = draw(st.sampled_from(["", "again", "menu"] if depth < 2 else ["", "again"]))
-    if end == "again":
-        lines.append("again")
+    ends = ["", "again", "end"] + ["back"] * (depth > 0) + ["menu"] * (depth < 2)
+    end = draw(st.sampled_from(ends))
+    if end in ("again", "end", "back"):
+        lines.append(end)
     elif end == "menu":
         lines += draw(menus(depth + 1))
     return lines
@@ -128,3 +138,14 @@ def test_a_simulated_call_always_ends(source, presses):
     flow = load(source, "gen.call")
     run = simulate(flow, presses)
     assert run.transcript[-1] == "call ends"
+
+
+@PROPERTIES
+@given(programs())
+def test_fmt_is_idempotent_and_keeps_what_menus_compile_to(source):
+    formatted = format_source(source, "gen.call").text
+    assert formatted is not None
+    assert format_source(formatted, "gen.call").text == formatted
+    before = compile_bundle(source, "gen.call", signing_secret=SECRET).bundle
+    after = compile_bundle(formatted, "gen.call", signing_secret=SECRET).bundle
+    assert bundle_json(after) == bundle_json(before)

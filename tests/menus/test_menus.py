@@ -89,8 +89,9 @@ def test_the_canonical_example_compiles_like_the_issues():
 
 @pytest.mark.parametrize("example", IVR, ids=lambda p: p.stem)
 def test_example_bundle_matches_golden_file(example: Path):
+    # As `dialplan build` compiles it: a call's values come with each call.
     result = compile_bundle(example.read_text(encoding="utf-8"), str(example),
-                            signing_secret=SECRET)
+                            signing_secret=SECRET, per_call="deferred")
     assert result.payload is not None and not any(d.is_error for d in result.diagnostics)
     request = result.payload if "to" in result.payload else None
     text = to_json(bundle_json(result.bundle, request))
@@ -105,6 +106,8 @@ def test_example_bundle_matches_golden_file(example: Path):
 def test_every_plan_of_a_golden_bundle_is_a_valid_dialplan(golden: Path):
     bundle = json.loads(golden.read_text(encoding="utf-8"))
     for plan_id, plan in bundle["plans"].items():
+        if plan_id in bundle.get("asks", {}) and not plan["verbs"]:
+            continue  # nothing before the ask: serve answers the chosen plan alone
         assert validate(plan, DIALPLAN) == [], plan_id
     assert validate(bundle["sorry"], DIALPLAN) == []
     if "call" in bundle:
@@ -330,3 +333,100 @@ def test_a_voice_in_a_branch_stays_in_it():
 def test_a_dial_in_a_branch_takes_the_calls_sender():
     plans = plans_of("from +302101234567\n" + M + '  on 0 { dial +302101111111 }\n}\n')
     assert plans["0"]["verbs"][0]["from"] == "+302101234567"
+
+
+# --- back, several keys to one branch, end, via inherited ------------------------------------
+
+#: A menu asked in branch `1, 2` of another, with no `via` of its own.
+NESTED = (M + '  on 1, 2 {\n    say "Sales."\n    menu {\n      say "Press 0 to go back."\n'
+          '      on 0 { back }\n      on 1 { say "Orders."  end }\n    }\n  }\n'
+          '  otherwise { say "Bye."  end\n    say "never" }\n}\n')
+
+
+def test_several_keys_share_one_branch():
+    bundle = bundle_of(NESTED)
+    routes = bundle_json(bundle)["menus"]["main"]["choices"]
+    assert routes == [{"keys": "1", "plan": "1-2"}, {"keys": "2", "plan": "1-2"}]
+    assert "1-2" in bundle.plans and "1" not in bundle.plans and "2" not in bundle.plans
+
+
+def test_a_menu_in_a_branch_inherits_the_via_of_its_menu():
+    plans = plans_of(NESTED)
+    collect = next(v for v in plans["1-2"]["verbs"] if v["type"] == "COLLECT")
+    assert collect["eventUrl"].startswith("https://ivr.example.com/routee/events?p=t&n=1-2&t=1&")
+    wait = plans["1-2"]["verbs"][-1]
+    assert wait["fileURL"] == "https://ivr.example.com/routee/audio/silence-5s.wav"
+
+
+def test_an_own_via_wins_over_the_inherited_one():
+    plans = plans_of(NESTED.replace("    menu {", '    menu via "https://other.example.com/r" {'))
+    collect = next(v for v in plans["1-2"]["verbs"] if v["type"] == "COLLECT")
+    assert collect["eventUrl"].startswith("https://other.example.com/r/events?")
+
+
+def test_back_asks_the_parent_menu_from_its_first_try():
+    plans = plans_of(NESTED)
+    back = plans["1-2.0"]["verbs"]
+    assert back[0]["type"] == "COLLECT"
+    assert "n=main&t=1&" in back[0]["eventUrl"]
+    assert back[1] == plans["main"]["verbs"][1]  # the parent's question, asked again
+
+
+def test_end_ends_the_branch_and_what_follows_never_runs():
+    assert plans_of(NESTED)["other"] == {"verbs": [
+        {"type": "SAY", "message": {"text": "Bye.", "language": "en-GB"}, }]}
+    assert codes(NESTED) == ["DP312"]
+    assert plans_of(NESTED)["1-2.1"]["verbs"][-1]["message"]["text"] == "Orders."
+
+
+def test_end_at_the_top_level_of_a_plain_script():
+    result = compile_source('say "Hi." in en-GB  end\nsay "never" in en-GB\n', "t.call")
+    assert result.payload == {"verbs": [{"type": "SAY",
+                                         "message": {"text": "Hi.", "language": "en-GB"}}]}
+    assert [d.code for d in result.diagnostics] == ["DP312"]
+
+
+def test_back_and_end_are_statements_of_their_own_and_never_arguments():
+    module = parse('otherwise { say "No."  back }\non 1 { say "x" end }\n').module
+    assert [[s.name.text for s in st.block.statements] for st in module.statements] == \
+        [["say", "back"], ["say", "end"]]
+    assert [a.text for a in parse("say backs endx").module.statements[0].args] == \
+        ["backs", "endx"]
+
+
+def test_fmt_writes_a_list_of_keys_one_way_and_keeps_what_it_compiles_to():
+    source = NESTED.replace("on 1, 2", "on 1 ,2")
+    formatted = format_source(source, "t.call").text
+    assert "  on 1, 2 {\n" in formatted
+    assert format_source(formatted, "t.call").text == formatted
+    assert bundle_json(bundle_of(formatted)) == bundle_json(bundle_of(NESTED))
+
+
+def located(source: str) -> list[tuple[str, int, int]]:
+    return [(d.code, d.span.line, d.span.column)
+            for d in check_source(source, "t.call").diagnostics if d.code != "DP303"]
+
+
+@pytest.mark.parametrize("source, expected", [
+    # back: only where there is a parent menu to go back to
+    (M + '  on 1 { back }\n}\n', [("DP111", 4, 10)]),
+    ('say "Hi" in en-GB\nback\n', [("DP111", 2, 1)]),
+    (M + '  back\n  on 1 { }\n}\n', [("DP111", 4, 3)]),
+    (NESTED.replace("      on 0 { back }\n", "      timeout { back }\n"),
+     [("DP111", 8, 17), ("DP312", 13, 5)]),
+    # end: not in a question
+    (M + '  end\n  on 1 { }\n}\n', [("DP111", 4, 3)]),
+    (M + '  on 1 { say "A."  end\n    say "B." }\n}\n', [("DP312", 5, 5)]),
+    # several keys
+    (M + '  on 1 2 { }\n}\n', [("DP104", 4, 8)]),
+    (M + '  on 1,,2 { }\n}\n', [("DP103", 4, 6)]),
+    (M + '  on 1, x { }\n}\n', [("DP104", 4, 9)]),
+    (M + '  on 1, 1 { }\n}\n', [("DP221", 4, 9)]),
+    (M + '  on 2 { }\n  on 1, 2 { }\n}\n', [("DP221", 5, 9)]),
+    (M + '  on star, "*" { }\n}\n', [("DP221", 4, 12)]),
+    # via: inherited only from a menu that has one
+    ('voice en-GB\nmenu {\n  on 1 {\n    menu {\n      on 1 { }\n    }\n  }\n}\n',
+     [("DP224", 2, 1), ("DP224", 4, 5)]),
+])
+def test_checks_of_back_end_key_lists_and_via(source, expected):
+    assert located(source) == expected

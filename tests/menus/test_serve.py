@@ -157,7 +157,7 @@ def test_odd_keys_are_an_otherwise(client):
 
 
 def test_digits_fill_only_the_placeholder():
-    assert fill("Booking {digits}, {{literally}} {{digits}}.", "42") == \
+    assert fill("Booking {digits}, {{literally}} {{digits}}.", {"digits": "42"}) == \
         "Booking 42, {literally} {digits}."
 
 

@@ -41,9 +41,17 @@ def clinic():
 
 # --- every path of the examples ------------------------------------------------------------
 
+#: The --var values of the examples that need some (a campaign row's).
+VARIABLES = {"reminder": {"name": "Maria", "date": "Monday 3 May at 10:30"}}
+
+
+def var_options(example: Path) -> list[str]:
+    return [f"--var={k}={v}" for k, v in VARIABLES.get(example.stem, {}).items()]
+
+
 @pytest.mark.parametrize("example", IVR, ids=lambda p: p.stem)
 def test_every_path_matches_the_golden_transcripts(example):
-    result = run("simulate", str(example), "--all", "--coverage")
+    result = run("simulate", str(example), "--all", "--coverage", *var_options(example))
     assert result.exit_code == 0, result.output
     golden = GOLDEN / f"{example.stem}.txt"
     if os.environ.get("DIALPLAN_UPDATE_GOLDEN"):
@@ -54,7 +62,7 @@ def test_every_path_matches_the_golden_transcripts(example):
 
 @pytest.mark.parametrize("example", IVR, ids=lambda p: p.stem)
 def test_every_path_reaches_every_outcome(example):
-    flow = load(example.read_bytes(), str(example))
+    flow = load(example.read_bytes(), str(example), variables=VARIABLES.get(example.stem))
     runs = every_path(flow)
     missed = [outcome for outcome, count in coverage(flow, runs) if not count]
     assert missed == []
@@ -199,7 +207,7 @@ def test_a_loop_of_plans_is_cut_short():
 def test_the_examples_scenarios_pass():
     result = run("test", str(ROOT / "examples" / "ivr"))
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[-1] == "4 passed, 0 failed"
+    assert result.output.splitlines()[-1] == "13 passed, 0 failed"
 
 
 def scenario_file(tmp_path: Path, expect: str, press='["2"]') -> Path:
@@ -243,3 +251,112 @@ def test_a_broken_scenario_file_is_a_usage_error(tmp_path, text, message):
     result = run("test", str(path))
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_coverage_counts_the_run_of_a_caller_who_presses_nothing():
+    result = run("simulate", str(CLINIC), "--coverage")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert BYE in lines
+    assert "   1  main → timeout" in lines
+    assert lines[-1] == "1 of 10 outcomes reached"
+
+
+def test_coverage_counts_a_run_whose_presses_run_out_before_a_menu():
+    result = run("simulate", str(CLINIC), "--press", "1", "--coverage")
+    lines = result.output.splitlines()
+    assert "   1  main → 1" in lines and "   1  1 → timeout" in lines
+    assert lines[-1] == "2 of 10 outcomes reached"
+
+
+# --- keys by name, and keys that are none ------------------------------------------------------
+
+KEYPAD = '''menu via "https://ivr.example.com/routee" {
+  say "Press star for the menu, hash to leave, 0 for the desk." in en-GB
+  on star { say "The menu." in en-GB }
+  on hash { say "Goodbye." in en-GB }
+  on 0 { say "The desk." in en-GB }
+}
+'''
+
+
+@pytest.fixture
+def keypad(tmp_path) -> Path:
+    path = tmp_path / "keypad.call"
+    path.write_text(KEYPAD)
+    return path
+
+
+@pytest.mark.parametrize("press, keys, heard", [
+    ("star", "*", "The menu."), ("*", "*", "The menu."), ("hash", "#", "Goodbye."),
+    ("#", "#", "Goodbye."), ("0", "0", "The desk.")])
+def test_press_takes_keys_by_name_as_the_script_writes_them(keypad, press, keys, heard):
+    result = run("simulate", str(keypad), "--press", press)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1] == f"presses {keys}"
+    assert lines[2] == f"caller hears (en-GB): {heard}"
+
+
+def test_a_run_is_repeated_with_presses_a_shell_takes_whole(keypad):
+    result = run("simulate", str(keypad), "--all")
+    flags = [line for line in result.output.splitlines() if line.startswith("# path")]
+    assert "# path 1: --press star" in flags and "# path 2: --press hash" in flags
+    for line in flags:
+        assert "*" not in line and " --press #" not in line
+
+
+@pytest.mark.parametrize("press, bad", [("1x", "'x'"), ("stars", "'s'"), ("Star", "'Star'"),
+                                        ("", "no key")])
+def test_a_press_that_is_no_key_is_a_usage_error(keypad, press, bad):
+    result = run("simulate", str(keypad), "--press", "0", "--press", press)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert f"Invalid value for --press: {press!r} is not a press: " in result.output
+    assert bad in result.output
+    assert "keys are 0-9, * (or star) and # (or hash)" in result.output
+
+
+def test_a_scenario_presses_keys_by_name(tmp_path, keypad):
+    path = tmp_path / "keypad.scenarios.toml"
+    path.write_text('script = "keypad.call"\n[[scenario]]\nname = "menu"\npress = ["star"]\n'
+                    'expect = """\ncaller hears (en-GB): Press star for the menu, hash to '
+                    'leave, 0 for the desk.\npresses *\ncaller hears (en-GB): The menu.\n'
+                    'call ends\n"""\n')
+    result = run("test", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "1 passed, 0 failed"
+
+
+def test_a_scenario_press_that_is_no_key_is_a_usage_error(tmp_path, keypad):
+    path = tmp_path / "keypad.scenarios.toml"
+    path.write_text('script = "keypad.call"\n[[scenario]]\npress = ["0", "1x"]\n'
+                    'expect = "call ends"\n')
+    result = run("test", str(path))
+    assert result.exit_code == 2
+    assert "scenario 1: press 2: '1x' is not a press: 'x' is not a key" in result.output
+
+
+def test_a_plain_collect_says_where_the_keys_went():
+    result = run("simulate", str(ROOT / "examples" / "pin-prompt.call"), "--press", "1234#")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1:3] == ["presses 1 2 3 4 #", "keys 1234 go to https://www.example.com/pin "
+                          "(not called offline: the plan goes on)"]
+
+
+def test_a_plain_collect_in_a_branch_says_where_the_keys_went(tmp_path):
+    script = tmp_path / "mixed.call"
+    script.write_text('voice en-GB\nmenu via "https://ivr.example.com/routee" {\n'
+                      '  say "Press 1 to enter your PIN."\n  on 1 {\n    say "Your PIN, then hash."\n'
+                      '    collect to "https://hooks.example.com/pin" max 4 digits submit on hash\n'
+                      '    pause 5s\n  }\n}\n')
+    result = run("simulate", str(script), "--press", "1", "--press", "42#", "-v")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-6:] == [
+        "  (keys '1' sent for menu main, try 1)",
+        "caller hears (en-GB): Your PIN, then hash.",
+        "presses 4 2 #",
+        "keys 42 go to https://hooks.example.com/pin (not called offline: the plan goes on)",
+        "waits 5 s",
+        "call ends"]

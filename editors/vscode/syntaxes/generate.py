@@ -18,7 +18,7 @@ from pathlib import Path
 
 from dialplan_compiler import routee
 from dialplan_compiler.editor.pygments_lexer import OPTION_WORDS, VALUE_WORDS
-from dialplan_compiler.statements import STATEMENTS
+from dialplan_compiler.statements import BLOCK_ENDS, STATEMENTS
 
 OUTPUT = Path(__file__).with_name("call.tmLanguage.json")
 
@@ -78,8 +78,9 @@ def grammar() -> dict:
                     "4": {"name": "keyword.control.menu.call"},
                     "5": {"name": "entity.name.function.statement.call"},
                 },
-                # `again` is a statement of its own, even straight after another.
-                "end": r"(?=[;{}])|$|(?<=\s)(?=again" + END + ")",
+                # `again`, `back` and `end` are statements of their own, even
+                # straight after another.
+                "end": r"(?=[;{}])|$|(?<=\s)(?=" + _either(BLOCK_ENDS) + END + ")",
                 "patterns": [
                     {"include": "#continuation"},
                     {"include": "#comment"},
@@ -92,6 +93,10 @@ def grammar() -> dict:
                      "name": "support.constant.language.call"},
                     {"match": _either(OPTION_WORDS) + END, "name": "keyword.other.option.call"},
                     {"match": _either(VALUE_WORDS) + END, "name": "constant.language.call"},
+                    # `on 1, 2, star`: keys before a comma, and the comma.
+                    {"match": r"[0-9*]+(?=,)", "name": "constant.numeric.integer.call"},
+                    {"match": r"(?:star|hash)(?=,)", "name": "constant.language.call"},
+                    {"match": ",", "name": "punctuation.separator.comma.call"},
                     {"match": ATOM, "name": "string.unquoted.call"},
                     {"match": r"[\x00-\x08\x0e-\x1f\x7f]|\\",
                      "name": "invalid.illegal.character.call"},
