@@ -18,7 +18,8 @@ from helpers import ROOT
 
 ACCOUNT = ROOT / "examples" / "ivr" / "account.call"
 HEAD = 'voice en-GB\nmenu via "https://ivr.example.com/routee" {\n  say "Press 1."\n  on 1 {\n'
-TAIL = '  }\n}\n'
+# The enclosing menu is complete, so that only the ask is judged.
+TAIL = '  }\n  otherwise { say "Sorry." }\n  timeout { say "Goodbye." }\n}\n'
 
 
 def errors(body: str) -> list[tuple[str, int, int]]:
