@@ -36,8 +36,8 @@ from pathlib import PurePath
 from typing import Any, Mapping
 
 from . import routee, signing
-from .model import (Again, Ask, Back, Collect, Deferred, Handoff, MachineDetection, Menu, Pause,
-                    Plan, Play, Say, Script, fill_template, template_names)
+from .model import (Again, Ask, Back, Collect, Deferred, Handoff, MachineDetection, Menu,
+                    Pause, Plan, Play, Say, Script, fill_template, template_names)
 from .nodes import Span
 
 #: Overrides the longest eventUrl a call may have (routee.MAX_URL_LENGTH,

@@ -152,8 +152,9 @@ class MenuChecker:
         self.current: _PlanState | None = None    # None: the main plan
         self._menu_info: _MenuInfo | None = None  # the menu whose block is being read
         self._ask_info: _AskInfo | None = None    # the ask whose block is being read
-        #: The branches an `ask` chooses between: serve has spent its time asking.
-        self._ask_branches: set[str] = set()
+        #: The branches an `ask` chooses between, each with the branch that asks:
+        #: serve answers the two as one plan, and has spent its time asking.
+        self._ask_branches: dict[str, _PlanState] = {}
         #: Above 0 while statements that never run are checked: they make no plans.
         self.discarding = 0
         self._after_end_reported: set[int] = set()
@@ -658,6 +659,7 @@ class MenuChecker:
         # hang-up verb): `end` only makes sure nothing more is added.
         self._no_args(statement)
         self.c.current_block().block_end = statement
+
     def _served_branch(self, statement: Statement, message: str) -> "_PlanState | None":
         """The branch `statement` is in, when it is one that `dialplan serve`
         answers; otherwise reported (`message`) and None."""
@@ -797,7 +799,7 @@ class MenuChecker:
             branch = f"{info.branch}.{label}"
             setattr(info, name, branch)
             info.spans[name] = statement.span
-        self._ask_branches.add(branch)
+        self._ask_branches[branch] = self.current
         self.kind = BRANCH
         try:
             self._branch(statement, branch, None)
@@ -894,6 +896,10 @@ class MenuChecker:
         seen: set = set()
         for state in [main, *self.plans, *([self.machine] if self.machine else [])]:
             dials, collects = list(state.block.dials), list(state.block.collects)
+            asking = self._ask_branches.get(state.name)
+            if asking is not None:  # answered after the verbs of the branch that asks
+                dials = [*asking.block.dials, *dials]
+                collects = [*asking.block.collects, *collects]
             menu = state.end if isinstance(state.end, _MenuInfo) else \
                 state.end[1] if isinstance(state.end, tuple) else None
             if menu is not None:

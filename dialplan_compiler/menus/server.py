@@ -226,6 +226,19 @@ async def read_body(request: Request) -> bytes:
     return bytes(body)
 
 
+def handoff_problem(plan: dict) -> dict | None:
+    """The first error the schemas and the plan rules find in a plan a
+    handoff answered (with the verbs before it), as {rule, message}; None
+    when Routee can run it."""
+    from ..validator import validate_json
+
+    report = validate_json(json.dumps(plan), "handoff answer")
+    for diagnostic in report.diagnostics:
+        if diagnostic.is_error:
+            return {"rule": diagnostic.code, "message": diagnostic.message}
+    return None
+
+
 # --- the application --------------------------------------------------------------------------
 
 def create_app(bundles: Mapping[str, Bundle], secret: bytes, *,
@@ -320,11 +333,18 @@ def create_app(bundles: Mapping[str, Bundle], secret: bytes, *,
                             rest = loads(bytes(data))
         except (httpx.HTTPError, ValueError, TimeoutError) as failure:
             rest, problem = None, type(failure).__name__
+        script = router.scripts.get(result.log.get("script"))
+        sorry = script.sorry if script else sorry_plan()
         if not is_plan(rest):
             log({"event": "handoff-failed", "url": url, "error": problem or "not a dialplan"})
-            script = router.scripts.get(result.log.get("script"))
-            rest = script.sorry if script else sorry_plan()
-        return {"verbs": verbs + list(rest["verbs"])}
+            return {"verbs": verbs + list(sorry["verbs"])}
+        combined = {"verbs": verbs + list(rest["verbs"])}
+        broken = handoff_problem(combined)
+        if broken is not None:
+            # Routee would drop the call on an invalid plan: the caller hears goodbye instead.
+            log({"event": "handoff-invalid", "url": url, **broken})
+            return {"verbs": verbs + list(sorry["verbs"])}
+        return combined
 
     async def ask_backend(ask, context: dict) -> Any:
         """The backend's reply to an `ask`, within its time: the parsed JSON,

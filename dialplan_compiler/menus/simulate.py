@@ -360,7 +360,8 @@ def press_text(keys: str) -> str:
 
 def run_flags(run: Run) -> str:
     """The options that repeat `run`: `--machine --press 1 --press 2# --answer open`."""
-    return " ".join(["--machine"] * run.machine + [f"--press {press_text(p)}" for p in run.presses] +
+    return " ".join(["--machine"] * run.machine +
+                    [f"--press {press_text(p)}" for p in run.presses] +
                     ["--answer " + shlex.quote(a if isinstance(a, str) else
                                                json.dumps(a, ensure_ascii=False))
                      for a in run.answers])

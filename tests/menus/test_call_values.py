@@ -209,6 +209,9 @@ def test_serve_fills_the_branches_of_each_call_from_its_state(tmp_path):
                 dict(parse_qsl(urlsplit(url).query))["v"]
             assert says(httpx.post(inner, json={"collectedTones": "1"}).json()) == \
                 [f"Your appointment is on {date}."]
+        # Its main plan says a call's values: it goes inline with each call, not from here.
+        main = httpx.post(served + "/routee/plans/reminder", json={})
+        assert says(main.json()) == ["Sorry, something went wrong. Goodbye."]
         url = calls["Monday 3 May"]
         query = dict(parse_qsl(urlsplit(url).query))
         raw = bytearray(base64.urlsafe_b64decode(query["v"] + "=" * (-len(query["v"]) % 4)))
@@ -230,3 +233,5 @@ def test_serve_fills_the_branches_of_each_call_from_its_state(tmp_path):
         "altered, or sealed for another script or secret", "expired",
         "altered, or sealed for another script or secret"]
     assert not any("Monday" in json.dumps(line) for line in lines)
+    [needs] = [line for line in lines if line.get("event") == "plan-needs-values"]
+    assert needs["needs"] == ["name", "date"]
