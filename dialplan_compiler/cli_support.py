@@ -226,8 +226,11 @@ def diagnostic_printer(color: str) -> Callable[[list, Any], None]:
 
     def show(diagnostics, sources) -> None:
         for diagnostic in diagnostics:
-            source = sources.get(diagnostic.span.file) if isinstance(sources, dict) else sources
-            click.echo(renderer.render(diagnostic, source) + "\n", err=True)
+            if isinstance(sources, dict):  # a value's diagnostic shows the script line too
+                click.echo(renderer.render(diagnostic, sources.get(diagnostic.span.file),
+                                           others=sources) + "\n", err=True)
+            else:
+                click.echo(renderer.render(diagnostic, sources) + "\n", err=True)
 
     return show
 

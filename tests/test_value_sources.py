@@ -147,3 +147,14 @@ def test_text_too_long_of_itself_stays_on_the_script(tmp_path):
     result = run("compile", script, "--var", "name=Maria")
     assert result.exit_code == 1
     assert f"  --> {script}:1:5\n" in result.stderr and "--var:" not in result.stderr
+
+
+def test_dialplan_call_shows_a_bad_value_beside_the_script_line(tmp_path, routee_env):
+    script = tmp_path / "transfer.call"
+    script.write_text('from +302101234567\nsay "Hi." in en-GB\ndial "{agent}"\n')
+    result = run("call", script, "--to", "+306912345678", "--var", "agent=+3069", "--dry-run")
+    assert result.exit_code == 1
+    assert "error[DP211]: phone number '+3069' cannot exist" in result.stderr
+    assert "  --> --var:1:7\n" in result.stderr
+    assert f"  ::: {script}:3:6\n" in result.stderr
+    assert ' 3 | dial "{agent}"\n' in result.stderr
