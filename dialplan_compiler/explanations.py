@@ -613,7 +613,7 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         before the menu, in the main plan, where they are filled in and do
         not travel.""",
         _PER_CALL + '  on 1 { say "Thank you, {name}. See you on {date} at {place}." }\n}\n',
-        _PER_CALL + '  on 1 { say "Thank you, {name}. See you then." }\n}\n',
+        _PER_CALL + '  on 1 { say "Thank you, {name}. See you then." }\n' + _ENDS,
         mode="compile", variables={"name": "Maria Papadopoulou", "date": "Monday 3 May",
                                    "place": "Example Clinic, 12 Long Street, Athens"},
         environment={"DIALPLAN_SIGNING_SECRET": "example-secret-of-32-characters",

@@ -15,17 +15,12 @@ from dialplan_compiler import compile_source
 from dialplan_compiler.emitter import to_json
 from dialplan_compiler.schemas import schema_for, validate
 
-from helpers import ROOT
+from helpers import EXAMPLE_VARIABLES, ROOT
 EXAMPLES = sorted((ROOT / "examples").glob("*.call"))
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 #: The --var values each example is compiled with.
-VARIABLES = {
-    "appointment-reminder": {"name": "Maria", "date": "Monday 3 March at 10:30"},
-    "campaign-template": {"phone": "+306912345678", "first_name": "Nikos", "language": "el-GR",
-                          "pharmacy": "Kifisias 12", "row": "17",
-                          "pharmacist": "+302107654321"},
-}
+VARIABLES = EXAMPLE_VARIABLES
 
 
 def test_there_are_at_least_six_examples():

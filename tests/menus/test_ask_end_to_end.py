@@ -61,8 +61,7 @@ def campaign(tmp_path: Path, backend: Receiver, standin, monkeypatch):
         writer.writerows(PEOPLE)
     log = tmp_path / "serve.log"
     with serving([script], log, port=port):
-        server = standin(execute=True, callers={to: ["1"] for to, _ in PEOPLE},
-                         legacy_status=True)
+        server = standin(execute=True, callers={to: ["1"] for to, _ in PEOPLE})
         place_campaign(script, people, server, monkeypatch)
         backend.wait_for(len(PEOPLE))
     heard = {call.recipient: call.transcript for call in server.calls.values()}

@@ -25,7 +25,7 @@ from dialplan_compiler.menus.diff import (ADDED, CHANGED, REMOVED, DiffError, di
                                           diff_sources, render)
 from test_menu_properties import programs
 
-from helpers import EXAMPLES
+from helpers import EXAMPLE_VARIABLES, EXAMPLES
 
 GOLDEN = Path(__file__).resolve().parent / "golden_diff"
 SARIF = Draft7Validator(json.loads(
@@ -362,10 +362,8 @@ SIMULATED = [p for p in sorted(EXAMPLES.glob("**/*.call")) if p.stem != "hosted-
 
 @pytest.mark.parametrize("example", SIMULATED, ids=lambda p: p.stem)
 def test_every_example_is_identical_to_itself_and_to_its_formatted_self(example):
-    from test_examples import VARIABLES
-
     text = example.read_text(encoding="utf-8")
-    variables = VARIABLES.get(example.stem)
+    variables = EXAMPLE_VARIABLES.get(example.stem)
     result = diff_sources(text, example.name, text, example.name, variables=variables)
     assert result.identical
     assert result.compared >= 1

@@ -102,7 +102,9 @@ def test_report_belongs_in_a_branch():
         result = check_source(where)
         assert "DP111" in [d.code for d in result.diagnostics], where
     result = check_source('menu via "https://h.example.com/r" {\n  say "Hi" in en-GB\n'
-                          '  on 1 { report "https://h.example.com/a" }\n}\n')
+                          '  on 1 { report "https://h.example.com/a" }\n'
+                          '  otherwise { say "Sorry." in en-GB }\n'
+                          '  timeout { say "Goodbye." in en-GB }\n}\n')
     assert [(d.code, d.span.line, d.span.column, d.message) for d in result.diagnostics] == [
         ("DP103", 3, 16, "`report` needs `to URL`")]
 

@@ -43,8 +43,7 @@ def test_each_recipient_hears_their_own_date_and_each_answer_is_reported(
             writer.writerows(PEOPLE)
         log = tmp_path / "serve.log"
         with serving([script], log, port=port):
-            server = standin(execute=True, callers={to: ["1"] for to, _, _ in PEOPLE},
-                             legacy_status=True)
+            server = standin(execute=True, callers={to: ["1"] for to, _, _ in PEOPLE})
             place_campaign(script, people, server, monkeypatch)
             assert receiver.wait_for(3)
         heard = {call.recipient: call.transcript for call in server.calls.values()}

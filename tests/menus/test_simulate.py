@@ -16,7 +16,7 @@ from dialplan_compiler.menus import engine
 from dialplan_compiler.cli import main
 from dialplan_compiler.menus.simulate import coverage, every_path, load, simulate
 
-from helpers import ROOT
+from helpers import EXAMPLE_VARIABLES, ROOT
 IVR = sorted((ROOT / "examples" / "ivr").glob("*.call"))
 GOLDEN = Path(__file__).resolve().parent / "golden_simulate"
 CLINIC = ROOT / "examples" / "ivr" / "clinic.call"
@@ -42,7 +42,7 @@ def clinic():
 # --- every path of the examples ------------------------------------------------------------
 
 #: The --var values of the examples that need some (a campaign row's).
-VARIABLES = {"reminder": {"name": "Maria", "date": "Monday 3 May at 10:30"}}
+VARIABLES = EXAMPLE_VARIABLES
 
 
 def var_options(example: Path) -> list[str]:
