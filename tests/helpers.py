@@ -101,3 +101,16 @@ class PrecommitRepo:
         return subprocess.run([self.tool, "run", "--all-files", "--color", "never"],
                               cwd=self.path, env=self.env, capture_output=True, text=True,
                               timeout=600)
+
+
+def wait_until(condition, process: subprocess.Popen | None = None,
+               timeout: float = 60.0) -> None:
+    """Poll for a condition (a guard against hanging, not a measurement),
+    failing if `process` ends first."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        assert process is None or process.poll() is None, "the campaign ended too early"
+        time.sleep(0.02)

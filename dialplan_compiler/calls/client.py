@@ -54,6 +54,7 @@ API_URL = "https://connect.routee.net"
 AUTH_URL = "https://auth.routee.net"
 TOKEN_PATH = "/oauth/token"
 CONVERSATION_PATH = "/voice/conversation"
+TRACKING_CONVERSATION_PATH = "/voice/tracking/conversation"
 ID_VARIABLE = "ROUTEE_APPLICATION_ID"
 SECRET_VARIABLE = "ROUTEE_APPLICATION_SECRET"
 USER_AGENT = f"dialplan/{__version__}"
@@ -511,6 +512,22 @@ class RouteeClient:
             raise MaybeSent("Routee's answer about the conversation was not JSON") from None
         if not isinstance(answer, dict):
             raise MaybeSent("Routee's answer about the conversation was not an object")
+        return answer
+
+    def tracking(self, tracking_id: str, page: int = 0, size: int | None = None
+                 ) -> dict[str, Any]:
+        """GET /voice/tracking/conversation/{trackingId}: one page (`content`,
+        `totalPages`, …) of the call's legs, each with its status."""
+        url = f"{self.api_url}{TRACKING_CONVERSATION_PATH}/{quote(tracking_id, safe='')}"
+        params = {"page": str(page), **({"size": str(size)} if size else {})}
+        response = self._send(lambda token: self._http.build_request(
+            "GET", url, params=params, headers={"Authorization": f"Bearer {token}"}))
+        try:
+            answer = self.redactor.value(response.json())
+        except ValueError:
+            raise MaybeSent("Routee's tracking answer was not JSON") from None
+        if not isinstance(answer, dict):
+            raise MaybeSent("Routee's tracking answer was not an object")
         return answer
 
     def _send(self, build: Callable[[str], httpx.Request]) -> httpx.Response:

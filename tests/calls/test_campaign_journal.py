@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from helpers import APP_ID, SECRET, cli_process, phone, urls, write_recipients, write_script
 from dialplan_compiler import cli
-from dialplan_compiler.calls.journal import APPLICATION_ID, Journal
+from dialplan_compiler.calls.journal import APPLICATION_ID, FORMAT, Journal
 
 
 def run(*args):
@@ -208,7 +208,7 @@ def test_an_empty_file_becomes_a_journal(tmp_path, standin, routee_env, campaign
     assert len(server.calls) == 6
     with sqlite3.connect(journal) as db:
         assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
-        assert db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone() == ("1",)
+        assert db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone() == (str(FORMAT),)
 
 
 def test_a_journal_of_the_first_version_is_resumed(tmp_path, standin, routee_env, campaign):
