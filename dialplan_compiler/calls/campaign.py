@@ -660,7 +660,13 @@ class Follower:
                 if self._stopping:
                     return
                 item = heapq.heappop(self._heap)
-            self._look(item)
+            try:
+                self._look(item)
+            except Exception as error:  # noqa: BLE001 - handed to the campaign's thread
+                if self._stopping:
+                    return                       # the client was closed under the request
+                # A bug: the campaign must not wait for this call forever.
+                self._finish(item, None, error)
 
     def _look(self, item: _Watch) -> None:
         item.looks += 1
@@ -954,8 +960,8 @@ class Campaign:
         if attempts and attempts[-1].state == "placed":
             placed = sum(1 for a in attempts if a.state == "placed")
             self._note(f"row {recipient.row} {recipient.key}: {attempts[-1].status or 'unknown'}"
-                       f"; calling again from {utc_text(when)} (call {placed + 1} of at most "
-                       f"{self.rule.retries + 1})")
+                       f"; calling again from {utc_text(max(when, self.clock()), seconds=True)} "
+                       f"(call {placed + 1} of at most {self.rule.retries + 1})")
 
     def _hold(self, recipient: Recipient, index: int, opens: float | None) -> None:
         if opens is None:   # checked before the run (`CallingHours.problems`): cannot happen
@@ -978,8 +984,9 @@ class Campaign:
             return
         self._held_note = key
         recipient = self.recipients[index]
-        self._note(f"waiting: {len(self._queue)} rows to call later; the next, row "
-                   f"{recipient.row} {recipient.key}, at {utc_text(when)}")
+        later = len(self._queue)
+        self._note(f"waiting: {later} {'row' if later == 1 else 'rows'} to call later; the "
+                   f"next, row {recipient.row} {recipient.key}, at {utc_text(when, seconds=True)}")
 
     def _watch(self, recipient: Recipient, entry: Entry) -> None:
         assert self._follower is not None
@@ -992,8 +999,10 @@ class Campaign:
         if self._follower is None:
             return
         for key, attempt, reading, error in self._follower.readings():
+            if isinstance(error, AuthError):
+                raise _Refused(error.developer_message)
             if error is not None:
-                raise _Refused(getattr(error, "developer_message", str(error)))
+                raise error
             assert reading is not None
             self.journal.record(key, attempt, reading, now=self.clock())
             self._history[key] = self.journal.attempts_of(key)

@@ -135,8 +135,9 @@ def describe_zones(zones: tuple[str, ...]) -> str:
     return zones[0] if len(zones) == 1 else f"{len(zones)} zones, {zones[0]} … {zones[-1]}"
 
 
-def utc_text(moment: float) -> str:
-    return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+def utc_text(moment: float, *, seconds: bool = False) -> str:
+    return datetime.fromtimestamp(moment, timezone.utc).strftime(
+        "%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
 
 
 def local_text(moment: float, zones: tuple[str, ...]) -> str:

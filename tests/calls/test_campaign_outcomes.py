@@ -264,7 +264,7 @@ def test_calling_hours_call_the_recipient_inside_them_and_hold_the_other(tmp_pat
     when = opens.strftime("%Y-%m-%d %H:%M UTC")
     assert f"row 3 {NEW_YORK}: held by the calling hours {window} until {when} " \
            f"({opens.astimezone(ZoneInfo('America/New_York')):%H:%M} America/New_York)" in err
-    assert f"the next, row 3 {NEW_YORK}, at {when}" in err
+    assert f"the next, row 3 {NEW_YORK}, at {opens:%Y-%m-%d %H:%M:%S} UTC" in err
     assert process.returncode == 1 and "stopped by the user" in err
     assert "not sent" in out
 
