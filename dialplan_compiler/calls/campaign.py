@@ -538,7 +538,7 @@ def read_legs(client: RouteeClient, tracking_id: str, to: str, page_size: int | 
     legs: list[dict[str, Any]] = []
     page = 0
     while True:
-        answer = client.tracking(tracking_id, page, page_size)
+        answer = client.tracking_page(tracking_id, page, page_size)
         content = [leg for leg in answer.get("content") or [] if isinstance(leg, dict)]
         legs += content
         page += 1
@@ -880,7 +880,8 @@ class Campaign:
                     self._watch(recipient, entry)
                     reopened += 1
             if reopened:
-                self._note(f"following {reopened} calls placed by an earlier run")
+                self._note(f"following {reopened} {'call' if reopened == 1 else 'calls'} "
+                           "placed by an earlier run")
         for recipient in self.recipients:
             self._schedule(recipient, first=True)
         if self.progress:

@@ -514,8 +514,8 @@ class RouteeClient:
             raise MaybeSent("Routee's answer about the conversation was not an object")
         return answer
 
-    def tracking(self, tracking_id: str, page: int = 0, size: int | None = None
-                 ) -> dict[str, Any]:
+    def tracking_page(self, tracking_id: str, page: int = 0,
+                      size: int | None = None) -> dict[str, Any]:
         """GET /voice/tracking/conversation/{trackingId}: one page (`content`,
         `totalPages`, …) of the call's legs, each with its status."""
         url = f"{self.api_url}{TRACKING_CONVERSATION_PATH}/{quote(tracking_id, safe='')}"

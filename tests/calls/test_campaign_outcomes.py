@@ -462,3 +462,64 @@ def test_whatever_the_outcomes_and_crashes_no_recipient_gets_more_than_its_calls
         if last.state == "placed" and last.status in ("Busy", "NoAnswer"):
             assert len(attempts) == 1 + retries or attempts[-2].state == "unknown" or \
                 any(a.state == "unknown" for a in attempts)
+
+
+# --- every page of legs; journals of the first format --------------------------------------------
+
+def test_every_page_of_legs_is_read_and_every_leg_priced(tmp_path, standin):
+    """A call with a DIAL verb has two legs; a page size of 1 puts them on
+    two pages: the recipient's leg gives the outcome, both give the price."""
+    server = standin(outcomes={phone(0): Outcome("Completed", duration=90)})
+    dialled = {"from": SENDER, "to": {"phone": phone(0)}, "dialPlan": {"verbs": [
+        {"type": "SAY", "message": {"text": "Connecting you.", "language": "en-GB"}},
+        {"type": "DIAL", "from": SENDER, "to": {"phone": "+306977777777"}}]}}
+    with Journal(tmp_path / "j.sqlite") as journal, client_for(server) as client:
+        result = Campaign([Recipient(2, phone(0), phone(0), dialled)], client, journal,
+                          follow=FollowPolicy(first=0.05, page_size=1)).run()
+    entry = result.entries[phone(0)]
+    call = next(iter(server.calls.values()))
+    assert len(call.legs) == 2
+    assert (entry.status, entry.duration, entry.message_id) == \
+        ("Completed", 90, call.legs[0].message_id)
+    assert entry.price == pytest.approx(2 * server.price(90))
+    pages = [r for r in server.requests if r.path.startswith("/voice/tracking/conversation/")]
+    assert len(pages) >= 2
+
+
+def test_a_journal_of_the_first_format_is_migrated_and_its_placed_calls_followed(
+        tmp_path, standin, routee_env):
+    server = standin(outcomes={phone(0): "NoAnswer"})
+    with client_for(server) as client:       # placed by a run of the first format
+        placed = client.place_call(payload(phone(0)))
+    journal = tmp_path / "people.csv.journal.sqlite"
+    db = sqlite3.connect(journal, isolation_level=None)
+    db.executescript("""
+        PRAGMA journal_mode=WAL;
+        PRAGMA application_id = 1146112561;
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('format', '1');
+        CREATE TABLE calls (
+            recipient TEXT PRIMARY KEY, row INTEGER NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'placed', 'failed', 'unknown')),
+            tracking_id TEXT, http_status INTEGER, error_code TEXT, message TEXT,
+            properties TEXT, retryable INTEGER NOT NULL DEFAULT 0,
+            attempts INTEGER NOT NULL DEFAULT 0, updated_at REAL NOT NULL);
+    """)
+    db.execute("INSERT INTO calls (recipient, row, state, tracking_id, attempts, updated_at) "
+               "VALUES (?, 2, 'placed', ?, 1, ?)", (phone(0), placed.tracking_id, time.time()))
+    db.close()
+    script = write_script(tmp_path / "hello.call")
+    people = write_recipients(tmp_path / "people.csv", 2)
+    result = run("call", script, "--recipients", people, "--rate", 50, *urls(server))
+    assert result.exit_code == 0, result.output
+    assert "was a journal of format 1" in result.stderr
+    assert "following 1 call placed by an earlier run" in result.stderr
+    assert server.posts_per_recipient() == {phone(0): 1, phone(1): 1}
+    with Journal(journal) as reopened:
+        entries = reopened.entries()
+    assert (entries[phone(0)].attempt, entries[phone(0)].status, entries[phone(0)].final) == \
+        (1, "NoAnswer", True)
+    assert entries[phone(1)].status == "Completed"
+    with sqlite3.connect(journal) as db:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert tables == {"meta", "attempts"}
