@@ -114,3 +114,16 @@ def wait_until(condition, process: subprocess.Popen | None = None,
         assert time.monotonic() < deadline, "timed out waiting"
         assert process is None or process.poll() is None, "the campaign ended too early"
         time.sleep(0.02)
+
+
+#: The tables of a campaign journal of the first format (one row per
+#: recipient), as dialplan 0.1.0 and then format 1 wrote them.
+JOURNAL_FORMAT_1 = """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE calls (
+        recipient TEXT PRIMARY KEY, row INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'placed', 'failed', 'unknown')),
+        tracking_id TEXT, http_status INTEGER, error_code TEXT, message TEXT,
+        properties TEXT, retryable INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0, updated_at REAL NOT NULL);
+"""

@@ -21,13 +21,13 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from helpers import (APP_ID, SECRET, SENDER, cli_process, files_containing, phone, urls,
-                     wait_until, write_recipients, write_script)
+from helpers import (APP_ID, JOURNAL_FORMAT_1, SECRET, SENDER, cli_process, files_containing,
+                     phone, urls, wait_until, write_recipients, write_script)
 from dialplan_compiler import cli
 from dialplan_compiler.calls.campaign import Campaign, FollowPolicy, Recipient
 from dialplan_compiler.calls.client import Credentials, RateLimiter, RouteeClient
 from dialplan_compiler.calls.hours import CallingHours, parse_window
-from dialplan_compiler.calls.journal import Journal
+from dialplan_compiler.calls.journal import APPLICATION_ID, Journal
 from dialplan_compiler.calls.standin import Outcome, Standin
 
 ROWS = 60
@@ -493,18 +493,8 @@ def test_a_journal_of_the_first_format_is_migrated_and_its_placed_calls_followed
         placed = client.place_call(payload(phone(0)))
     journal = tmp_path / "people.csv.journal.sqlite"
     db = sqlite3.connect(journal, isolation_level=None)
-    db.executescript("""
-        PRAGMA journal_mode=WAL;
-        PRAGMA application_id = 1146112561;
-        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        INSERT INTO meta VALUES ('format', '1');
-        CREATE TABLE calls (
-            recipient TEXT PRIMARY KEY, row INTEGER NOT NULL,
-            state TEXT NOT NULL CHECK (state IN ('pending', 'placed', 'failed', 'unknown')),
-            tracking_id TEXT, http_status INTEGER, error_code TEXT, message TEXT,
-            properties TEXT, retryable INTEGER NOT NULL DEFAULT 0,
-            attempts INTEGER NOT NULL DEFAULT 0, updated_at REAL NOT NULL);
-    """)
+    db.executescript(f"PRAGMA journal_mode=WAL; PRAGMA application_id = {APPLICATION_ID};"
+                     + JOURNAL_FORMAT_1 + "INSERT INTO meta VALUES ('format', '1');")
     db.execute("INSERT INTO calls (recipient, row, state, tracking_id, attempts, updated_at) "
                "VALUES (?, 2, 'placed', ?, 1, ?)", (phone(0), placed.tracking_id, time.time()))
     db.close()
