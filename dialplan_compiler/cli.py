@@ -300,6 +300,13 @@ def call_command(path: str, to: str | None, recipients: str | None, variables: t
         raise click.UsageError(problem)
     config = load_config(config_path)
     if recipients:
+        if not calling_hours and config.calling_hours:
+            from .calls.hours import HoursError, parse_window
+
+            try:
+                parse_window(config.calling_hours)
+            except HoursError as error:
+                raise click.UsageError(f"{config.path}: calling-hours: {error}") from None
         options = dataclasses.replace(
             options, retries=retries, retry_after=retry_after,
             calling_hours=calling_hours or config.calling_hours,

@@ -322,6 +322,16 @@ def test_a_clock_given_to_the_campaign_moves_a_held_row_into_its_hours(tmp_path,
     assert entries[ATHENS].placed_at < opens.timestamp() - 3600
 
 
+def test_bad_calling_hours_in_the_configuration_name_the_file(tmp_path):
+    script, people = hours_campaign(tmp_path)
+    config = tmp_path / ".dialplan.toml"
+    config.write_text('calling-hours = "after lunch"\n', encoding="utf-8")
+    result = run("call", script, "--recipients", people, "--dry-run", "--config", config)
+    assert result.exit_code == 2, result.output
+    assert f"{config}: calling-hours: calling hours 'after lunch' are not HH:MM-HH:MM" \
+        in result.stderr
+
+
 @pytest.mark.parametrize("options, message", [
     (["--calling-hours", "9-20"], "calling hours '9-20' are not HH:MM-HH:MM"),
     (["--calling-hours", "09:00-20:00", "--timezone", "Mars/Base"], "no time zone 'Mars/Base'"),
