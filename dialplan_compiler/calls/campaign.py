@@ -46,8 +46,7 @@ from ..errors import DialplanError
 from .client import (REDACTED, ApiError, AuthError, MaybeSent, NotSent, RouteeClient,
                      status_name)
 from .hours import CallingHours, local_text, utc_text
-from .journal import (NOW, OUTCOME_STATUSES, Entry, Journal, Reading, SendRule, may_send,
-                      next_send)
+from .journal import OUTCOME_STATUSES, Entry, Journal, Reading, SendRule, next_send
 
 FINAL_STATUSES = routee.FINAL_STATUSES
 NOT_SENT = "not sent"
