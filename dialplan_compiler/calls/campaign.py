@@ -605,6 +605,7 @@ class Follower:
         self._open = 0
         self._seq = 0
         self._stopping = False
+        self._token_lock = threading.Lock()
         self._threads = [threading.Thread(target=self._work, daemon=True,
                                           name=f"follower-{n}")
                          for n in range(max(1, policy.workers))]
@@ -671,6 +672,9 @@ class Follower:
         item.looks += 1
         retry_after = None
         try:
+            with self._token_lock:
+                # One thread fetches the token, the others then share it.
+                self.client.token()
             reading = read_legs(self.client, item.tracking_id, item.recipient,
                                 self.policy.page_size)
             item.problem = None
