@@ -9,6 +9,7 @@ in dialplan itself.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import click
@@ -213,6 +214,23 @@ def explain(code: str) -> None:
 RATE_RANGE = (0.001, 100.0)          # requests per second; Routee allows 1
 WAIT_TIMEOUT_RANGE = (0.001, 86400.0)  # seconds to follow a call; a day is no phone call
 BACKOFF_RANGE = (0.0, 60.0)          # seconds; retries never wait longer than 60 s anyway
+RETRIES_MAX = 10                     # more calls to one person than that is harassment
+
+
+class Duration(click.ParamType):
+    """Seconds written as 90s, 15m, 2h or 1d (a bare number: seconds)."""
+
+    name = "duration"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            return value
+        from .calls.hours import HoursError, parse_duration
+
+        try:
+            return parse_duration(value)
+        except HoursError as error:
+            self.fail(str(error), param, ctx)
 
 
 @main.command(name="call")
@@ -244,7 +262,19 @@ BACKOFF_RANGE = (0.0, 60.0)          # seconds; retries never wait longer than 6
 @click.option("--retry-unknown", is_flag=True,
               help="Send again the rows whose earlier request may have reached Routee.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False),
-              help="Write a CSV line per recipient here at the end.")
+              help="Write a CSV line per attempt here at the end.")
+@click.option("--retries", type=click.IntRange(0, RETRIES_MAX), default=0, show_default=True,
+              help="Call a row again, at most this many more times, when its call ended Busy "
+                   "or NoAnswer.")
+@click.option("--retry-after", type=Duration(), default="10m", show_default=True,
+              metavar="DURATION", help="No retry sooner than this after the call before it "
+                                       "ended (90s, 15m, 2h).")
+@click.option("--calling-hours", metavar="HH:MM-HH:MM",
+              help="Call each row only while its recipient's local time is inside this window "
+                   "(default: calling-hours of the configuration).")
+@click.option("--timezone", "timezone_name", metavar="ZONE",
+              help="With --calling-hours: the zone of rows whose number has none (SIP), e.g. "
+                   "Europe/Athens.")
 @connection_options
 @click.option("--backoff", type=Bounded(*BACKOFF_RANGE), default=1.0, show_default=True,
               help="Seconds before the first retry; doubled for each next one, with jitter "
@@ -258,7 +288,8 @@ def call_command(path: str, to: str | None, recipients: str | None, variables: t
                  journal_path: str | None, retry_unknown: bool, report_path: str | None,
                  api_url: str | None, auth_url: str | None, cache_token: bool, timeout: float,
                  backoff: float, config_path: str | None, color: str,
-                 prices_path: str | None) -> None:
+                 prices_path: str | None, retries: int = 0, retry_after: float = 600.0,
+                 calling_hours: str | None = None, timezone_name: str | None = None) -> None:
     """Place a call with a .call file: to one recipient, or to every row of a CSV.
 
     Compiles first and refuses on any error. Credentials come from
@@ -284,13 +315,26 @@ def call_command(path: str, to: str | None, recipients: str | None, variables: t
     if wait_timeout is not None and not wait:
         raise click.UsageError("--wait-timeout says how long --wait follows the call: give "
                                "--wait too")
-    if to and (journal_path or retry_unknown or report_path):
-        raise click.UsageError("--journal, --retry-unknown and --report are for campaigns "
-                               "(--recipients)")
+    if to and (journal_path or retry_unknown or report_path or retries or calling_hours or
+               timezone_name):
+        raise click.UsageError("--journal, --retry-unknown, --report, --retries, "
+                               "--calling-hours and --timezone are for campaigns (--recipients)")
     problem = placing.overwrite_problem(path, options)
     if problem:
         raise click.UsageError(problem)
     config = load_config(config_path)
+    if recipients:
+        if not calling_hours and config.calling_hours:
+            from .calls.hours import HoursError, parse_window
+
+            try:
+                parse_window(config.calling_hours)
+            except HoursError as error:
+                raise click.UsageError(f"{config.path}: calling-hours: {error}") from None
+        options = dataclasses.replace(
+            options, retries=retries, retry_after=retry_after,
+            calling_hours=calling_hours or config.calling_hours,
+            timezone=timezone_name or config.timezone)
     values = parse_vars(variables)
     check_argument("--to", to)
     _place_calls(read(path), display_name(path), options, values, config, color)

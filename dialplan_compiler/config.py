@@ -11,6 +11,8 @@ wins; `.dialplan.toml` before `pyproject.toml` in the same directory.
     from = "+302101234567"          # sender for scripts that have no `from`
     max-errors = 50                 # diagnostics shown per file in text output
     max-presses-to-dial = 3         # DP323: menus answered before a `dial`
+    calling-hours = "09:00-20:00"   # `dialplan call --recipients`: recipients' local time
+    timezone = "Europe/Athens"      # … for rows whose number has no time zone
 
 `select` and `ignore` apply to warnings only: an error means Routee would
 reject the call, and no setting makes that go away. Unknown keys, values of
@@ -46,6 +48,8 @@ class Config:
     path: Path | None = None
     #: DP323's limit; None: the checker's default (menucheck.MAX_PRESSES_TO_DIAL).
     max_presses_to_dial: int | None = None
+    calling_hours: str | None = None
+    timezone: str | None = None
 
     def keeps(self, diagnostic: Diagnostic) -> bool:
         """Whether a diagnostic is reported under this configuration."""
@@ -64,7 +68,8 @@ class ConfigError(DialplanError):
 
 
 _KEYS = {"select": list, "ignore": list, "warnings-as-errors": bool, "from": str,
-         "max-errors": int, "max-presses-to-dial": int}
+         "max-errors": int, "max-presses-to-dial": int, "calling-hours": str,
+         "timezone": str}
 
 
 _TYPE_NAMES = {list: "a list of rule codes", bool: "true or false", str: "a string",
@@ -151,7 +156,8 @@ def load_config(path: Path | None) -> Config:
     return Config(select=values.get("select", ("DP",)), ignore=values.get("ignore", ()),
                   warnings_as_errors=values.get("warnings-as-errors", False),
                   default_sender=values.get("from"), max_errors=values.get("max-errors", 50),
-                  path=path, max_presses_to_dial=values.get("max-presses-to-dial"))
+                  path=path, max_presses_to_dial=values.get("max-presses-to-dial"),
+                  calling_hours=values.get("calling-hours"), timezone=values.get("timezone"))
 
 
 def _deepest(text: str, limit: int = 100) -> tuple[int, int]:

@@ -135,3 +135,29 @@ class PrecommitRepo:
         return subprocess.run([self.tool, "run", "--all-files", "--color", "never"],
                               cwd=self.path, env=self.env, capture_output=True, text=True,
                               timeout=600)
+
+
+def wait_until(condition, process: subprocess.Popen | None = None,
+               timeout: float = 60.0) -> None:
+    """Poll for a condition (a guard against hanging, not a measurement),
+    failing if `process` ends first."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        assert process is None or process.poll() is None, "the campaign ended too early"
+        time.sleep(0.02)
+
+
+#: The tables of a campaign journal of the first format (one row per
+#: recipient), as dialplan 0.1.0 and then format 1 wrote them.
+JOURNAL_FORMAT_1 = """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE calls (
+        recipient TEXT PRIMARY KEY, row INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'placed', 'failed', 'unknown')),
+        tracking_id TEXT, http_status INTEGER, error_code TEXT, message TEXT,
+        properties TEXT, retryable INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0, updated_at REAL NOT NULL);
+"""

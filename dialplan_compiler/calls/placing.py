@@ -23,11 +23,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import DialplanError
-from .campaign import (Campaign, CampaignResult, GaveUp, Interrupted, Progress,
-                       RecipientsError, RetryPolicy, Stopper, default_journal, format_request,
-                       prepare, script_digest, send_with_retries, summary, write_report)
+from .campaign import (Campaign, CampaignResult, FollowPolicy, GaveUp, Interrupted, Progress,
+                       RecipientsError, RetryPolicy, SharedPace, Stopper, default_journal,
+                       format_request, prepare, script_digest, send_with_retries, summary,
+                       write_report)
 from .client import (API_URL, AUTH_URL, AuthError, ClientError, RateLimiter, RouteeClient,
                      Timeouts, TokenCache, load_credentials)
+from .hours import CallingHours, HoursError, local_text, utc_text
 from .journal import Journal, JournalError
 from .redact import Redactor
 from .tracking import Leg, call_deadline, follow_call, recipient_of
@@ -75,6 +77,10 @@ class CallOptions:
     wait_timeout: float | None = None
     #: A prices file for the campaign's dry-run estimate (calls/estimate.py).
     prices: str | None = None
+    retries: int = 0                      # more calls after Busy or NoAnswer
+    retry_after: float = 600.0            # seconds after the attempt ended
+    calling_hours: str | None = None      # "09:00-20:00", the recipients' local time
+    timezone: str | None = None           # for rows whose number has no zone
 
 
 @dataclass(frozen=True)
@@ -170,7 +176,30 @@ def prepare_calls(data: bytes, name: str, options: CallOptions, *, variables: di
                            "errors; no call was placed")
     if not rows.recipients:
         raise PlacingError(f"{recipients} has no recipients", setup=True)
+    hours = calling_hours(options)
+    if hours is not None:
+        problems = hours.problems([(r.row, r.key) for r in rows.recipients], recipients,
+                                  time.time())
+        if problems:
+            for line in problems:
+                console.err(line)
+            raise PlacingError(f"{len(problems)} of {rows.rows} rows of {recipients} cannot "
+                               "be called within the calling hours; no call was placed")
     return Prepared(text, [(r, r.payload) for r in rows.recipients])
+
+
+def calling_hours(options: CallOptions) -> CallingHours | None:
+    """The campaign's calling hours, if any; PlacingError (setup) when the
+    window or the zone cannot be used."""
+    if not options.calling_hours:
+        if options.timezone:
+            raise PlacingError("--timezone is the zone of --calling-hours: give both, or "
+                               "neither", setup=True)
+        return None
+    try:
+        return CallingHours.parse(options.calling_hours, options.timezone)
+    except HoursError as error:
+        raise PlacingError(str(error), setup=True) from None
 
 
 def client_options(options: CallOptions) -> dict[str, Any]:
@@ -178,23 +207,36 @@ def client_options(options: CallOptions) -> dict[str, Any]:
                 timeouts=Timeouts(read=options.timeout), limiter=RateLimiter(options.rate))
 
 
-def dry_run(prepared: Prepared, options: CallOptions, console: Console) -> None:
-    """Print the requests, token redacted; nothing is sent, not even for a token."""
+def dry_run(prepared: Prepared, options: CallOptions, console: Console,
+            clock: Callable[[], float] | None = None) -> None:
+    """Print the requests, token redacted; nothing is sent, not even for a
+    token. With calling hours, each row says when it could be called first."""
+    hours = calling_hours(options)
+    now = (clock or time.time)()
     with RouteeClient(None, **client_options(options)) as client:
         for index, (recipient, payload) in enumerate(prepared.payloads):
             if recipient is not None:
                 if index:
                     console.out("")
-                console.out(f"# {options.recipients} row {recipient.row}")
+                when = ""
+                if hours is not None:
+                    opens = hours.earliest(recipient.key, now)
+                    when = " (now: inside the calling hours)" if opens == now else \
+                        f" (calling hours: from {utc_text(opens)}, " \
+                        f"{local_text(opens, hours.zones(recipient.key))})"
+                console.out(f"# {options.recipients} row {recipient.row}{when}")
             console.out(format_request(client.build_call_request(payload)), nl=False)
 
 
 def place_calls(data: bytes, name: str, options: CallOptions, *, variables: dict[str, str],
                 config: Any, console: Console, redact: Redactor,
-                guard: Guard = _unguarded) -> CampaignResult | None:
+                guard: Guard = _unguarded,
+                clock: Callable[[], float] | None = None) -> CampaignResult | None:
     """Compile, then print (dry run) or place the calls: None for a dry run or
     one call, a campaign's CampaignResult. `redact` is told the secret and
-    each token; every message is meant to pass it before it is shown."""
+    each token; every message is meant to pass it before it is shown.
+    `clock` (wall-clock seconds, default time.time) is what a campaign's
+    calling hours and retry times are read on."""
     prepared = prepare_calls(data, name, options, variables=variables, config=config,
                              console=console, guard=guard)
     if options.dry_run:
@@ -209,7 +251,7 @@ def place_calls(data: bytes, name: str, options: CallOptions, *, variables: dict
                 console.out("")
             except EstimateError as error:
                 raise PlacingError(str(error), setup=True) from None
-        dry_run(prepared, options, console)
+        dry_run(prepared, options, console, clock)
         return None
     credentials = load_credentials()
     for secret in credentials.secrets():
@@ -225,8 +267,14 @@ def place_calls(data: bytes, name: str, options: CallOptions, *, variables: dict
                 place_one(client, prepared.payloads[0][1], options, policy=policy,
                           stopper=stopper, console=console, redact=redact)
                 return None
-            return run_campaign(client, prepared, name, options, policy=policy,
-                                stopper=stopper, console=console, redact=redact)
+            # Following has a client and a pace of its own: its GETs never
+            # take the turn of a call to be placed.
+            with RouteeClient(credentials, token_cache=cache, wait=stopper.wait,
+                              redactor=redact, **{**client_options(options), "limiter":
+                                                  SharedPace(options.rate, FOLLOWERS)}) as tracker:
+                return run_campaign(client, prepared, name, options, policy=policy,
+                                    stopper=stopper, console=console, redact=redact,
+                                    tracker=tracker, clock=clock)
 
     try:
         return guard("placing", "calls", run)
@@ -321,9 +369,14 @@ def follow(client: RouteeClient, tracking_id: str, payload: dict[str, Any],
                            exit_code=followed.exit_code)
 
 
+#: Threads following a campaign's calls at once.
+FOLLOWERS = 4
+
+
 def run_campaign(client: RouteeClient, prepared: Prepared, name: str, options: CallOptions, *,
                  policy: RetryPolicy, stopper: Stopper, console: Console,
-                 redact: Redactor) -> CampaignResult:
+                 redact: Redactor, tracker: RouteeClient | None = None,
+                 clock: Callable[[], float] | None = None) -> CampaignResult:
     """Call every row not yet done in the campaign's journal, print the
     summary and write the report; the result says how the run ended."""
     recipients = [r for r, _ in prepared.payloads]
@@ -342,9 +395,17 @@ def run_campaign(client: RouteeClient, prepared: Prepared, name: str, options: C
                         "was started; placed rows are not called again")
         journal.set_meta("script_sha256", digest)
         progress = Progress(len(recipients), sys.stderr, expected_rate=options.rate)
+        if journal.migrated_from:
+            console.err(f"dialplan: {journal_file} was a journal of format "
+                        f"{journal.migrated_from}; it now keeps every attempt and outcome "
+                        "(older dialplan versions cannot read it)")
         campaign = Campaign(recipients, client, journal, policy=policy,
                             retry_unknown=options.retry_unknown, stopper=stopper,
-                            progress=progress, note=lambda t: progress.note(redact(t)))
+                            progress=progress, note=lambda t: progress.note(redact(t)),
+                            retries=options.retries, retry_after=options.retry_after,
+                            hours=calling_hours(options),
+                            follow=FollowPolicy(workers=FOLLOWERS), tracker=tracker,
+                            clock=clock or time.time)
         done_before = len(recipients) - len(campaign.to_do())
         if done_before:
             console.err(f"dialplan: resuming from {journal_file}: {done_before} of "

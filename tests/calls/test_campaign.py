@@ -359,7 +359,7 @@ def test_rows_that_failed_for_a_passing_reason_are_retried_on_rerun(tmp_path, st
     first = run(*args)
     assert first.exit_code == 1
     entry = journal_entries(tmp_path / "people.csv.journal.sqlite")[phone(0)]
-    assert (entry.state, entry.retryable, entry.attempts) == ("failed", True, policy.attempts)
+    assert (entry.state, entry.retryable, entry.requests) == ("failed", True, policy.attempts)
     assert run(*args).exit_code == 0
     assert len(server.calls) == 2 and server.duplicates() == {}
 

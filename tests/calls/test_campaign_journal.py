@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from helpers import APP_ID, SECRET, cli_process, phone, urls, write_recipients, write_script
+from helpers import (APP_ID, JOURNAL_FORMAT_1, SECRET, cli_process, phone, urls,
+                     write_recipients, write_script)
 from dialplan_compiler import cli
-from dialplan_compiler.calls.journal import APPLICATION_ID, Journal
+from dialplan_compiler.calls.journal import APPLICATION_ID, FORMAT, Journal
 
 
 def run(*args):
@@ -208,7 +209,7 @@ def test_an_empty_file_becomes_a_journal(tmp_path, standin, routee_env, campaign
     assert len(server.calls) == 6
     with sqlite3.connect(journal) as db:
         assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
-        assert db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone() == ("1",)
+        assert db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone() == (str(FORMAT),)
 
 
 def test_a_journal_of_the_first_version_is_resumed(tmp_path, standin, routee_env, campaign):
@@ -218,16 +219,7 @@ def test_a_journal_of_the_first_version_is_resumed(tmp_path, standin, routee_env
     script, people = campaign
     journal = tmp_path / "people.csv.journal.sqlite"
     db = sqlite3.connect(journal, isolation_level=None)
-    db.executescript("""
-        PRAGMA journal_mode=WAL;
-        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE calls (
-            recipient TEXT PRIMARY KEY, row INTEGER NOT NULL,
-            state TEXT NOT NULL CHECK (state IN ('pending', 'placed', 'failed', 'unknown')),
-            tracking_id TEXT, http_status INTEGER, error_code TEXT, message TEXT,
-            properties TEXT, retryable INTEGER NOT NULL DEFAULT 0,
-            attempts INTEGER NOT NULL DEFAULT 0, updated_at REAL NOT NULL);
-    """)
+    db.executescript("PRAGMA journal_mode=WAL;" + JOURNAL_FORMAT_1)
     db.execute("INSERT INTO calls (recipient, row, state, tracking_id, attempts, updated_at) "
                "VALUES (?, 2, 'placed', 'earlier', 1, 0)", (phone(0),))
     db.close()

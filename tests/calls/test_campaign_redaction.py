@@ -110,9 +110,19 @@ class Echo:
                     return
                 self.reply(*answers()[recipient])
 
-            def reply(self, status: int, answer: dict) -> None:
+            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+                # A call's legs, followed after placing: echoes too.
+                leg = {"messageId": f"leg-{SECRET}", "to": TOKEN, "answeredBy": "HUMAN",
+                       "status": {"status": "Completed", "date": SECRET},
+                       "collectedTones": f"1{TOKEN}", "duration": 5, "price": 0.01}
+                self.reply(200, {"content": [leg], "first": True, "last": True, "number": 0,
+                                 "numberOfElements": 1, "size": 20, "totalElements": 1,
+                                 "totalPages": 1}, log=False)
+
+            def reply(self, status: int, answer: dict, log: bool = True) -> None:
                 data = json.dumps(answer, ensure_ascii=False).encode()
-                echo.sent.append(data)
+                if log:
+                    echo.sent.append(data)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
@@ -165,7 +175,7 @@ def test_a_campaign_stores_and_prints_no_echoed_credential(tmp_path, env):
         # are searched too.
         if recipient == phone(4) and not readers:
             reader = sqlite3.connect(journal, check_same_thread=False)
-            reader.execute("SELECT COUNT(*) FROM calls").fetchone()
+            reader.execute("SELECT COUNT(*) FROM attempts").fetchone()
             readers.append(reader)
 
     with Echo(on_call=keep_the_wal) as server:
@@ -175,7 +185,10 @@ def test_a_campaign_stores_and_prints_no_echoed_credential(tmp_path, env):
             "--auth-url", server.url])
     try:
         assert result.exit_code == 1, result.output          # three rows refused
-        assert len(server.sent) == 7 and all(leaks(sent) for sent in server.sent[1:6])
+        # Two tokens (the placing's client and the follower's), six answers to calls.
+        tokens = [sent for sent in server.sent if b"access_token" in sent]
+        calls = [sent for sent in server.sent if b"access_token" not in sent]
+        assert len(tokens) == 2 and len(calls) == 6 and all(leaks(sent) for sent in calls[:5])
         assert "trying again" in result.stderr                # the 500 was reported
         files = [journal, journal.with_name(journal.name + "-wal"),
                  journal.with_name(journal.name + "-shm"), report]
@@ -186,8 +199,11 @@ def test_a_campaign_stores_and_prints_no_echoed_credential(tmp_path, env):
         # What was redacted is still there, marked.
         assert "<redacted>" in report.read_text() and "<redacted>" in result.stdout
         rows = readers[0].execute("SELECT recipient, state, tracking_id, error_code, message, "
-                                  "properties FROM calls ORDER BY row").fetchall()
+                                  "properties, status, message_id, collected_tones "
+                                  "FROM attempts ORDER BY row").fetchall()
         assert [r[1] for r in rows] == ["failed", "failed", "failed", "placed", "placed"]
+        # The outcomes followed on the tracking endpoint, redacted where they echoed.
+        assert [r[6:] for r in rows[3:]] == [("Completed", "leg-<redacted>", "1<redacted>")] * 2
         assert rows[3][2] == "call-<redacted>" and rows[4][2] == "call-ok-4"
         assert rows[0][3] == "<redacted>" and json.loads(rows[0][5]) == \
             {"<redacted>": "<redacted>", "<redacted> (2)": "seen"}
