@@ -14,11 +14,12 @@ import sys
 import click
 
 from . import __version__
-from .cli_support import (EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, Bounded, FileProblem,
-                          InternalError, check_argument, collect_files, default_format,
-                          diagnostic_printer, display_name, emit_reports, exit_for,
-                          format_options, guarded, load_config, parse_vars, read,
-                          show_script_errors, signing_secret, source_text, write)
+from .cli_support import (EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, Bounded, FileConfigurations,
+                          FileProblem, InternalError, check_argument, collect_files,
+                          default_format, diagnostic_printer, display_name, emit_reports,
+                          exit_for, format_options, guarded, load_config, open_cache,
+                          parse_vars, read, show_script_errors, signing_secret, source_text,
+                          write)
 
 __all__ = ["main", "EXIT_FINDINGS", "EXIT_INTERNAL", "EXIT_USAGE", "FileProblem",
            "InternalError"]
@@ -42,31 +43,50 @@ def main(ctx: click.Context) -> None:
 @format_options
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Files checked in parallel (default: one per core).")
+@click.option("--no-cache", is_flag=True,
+              help="Check every file, and remember nothing for the next run.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), envvar="DIALPLAN_CACHE_DIR",
+              help="Where to remember files already checked (default: .dialplan_cache).")
 def check(paths: tuple[str, ...], output_format: str | None, max_errors: int | None,
           warnings_as_errors: bool | None, config_path: str | None, color: str,
-          jobs: int | None) -> None:
+          jobs: int | None, no_cache: bool, cache_dir: str | None) -> None:
     """Check .call files (directories are searched for *.call).
 
     Reports every problem with its file, line and column. Exits 1 when any
-    file has errors (or warnings, with --warnings-as-errors).
+    file has errors (or warnings, with --warnings-as-errors). Files that
+    have not changed since the last run are not checked again (see
+    docs/checking.md, "The cache").
     """
     from .batch import Failure, check_files
 
-    config = load_config(config_path)
+    configs = FileConfigurations(config_path)
     files = collect_files(paths, "*.call")
     if not files:
         click.echo("dialplan: no .call files found", err=True)
         return
     items = [(path, display_name(path), read(path) if path == "-" else None) for path in files]
-    reports = check_files(items, config, jobs=jobs)
+    by_name = {name: configs(path) for path, name, _ in items}
+    reports = check_files(items, lambda path: by_name[display_name(path)], jobs=jobs,
+                          cache=None if no_cache else open_cache(cache_dir))
     for failure in (r for r in reports if isinstance(r, Failure)):
         if failure.unreadable:
             raise FileProblem(failure.error)
         raise InternalError(f"internal error while checking {failure.name}: {failure.error}")
+    _emit_and_exit(configs, reports, output_format, color, max_errors, warnings_as_errors,
+                   by_name)
+
+
+def _emit_and_exit(configs, reports: list, output_format: str | None, color: str,
+                   max_errors: int | None, warnings_as_errors: bool | None,
+                   by_name: dict) -> None:
+    """Print the reports (the configuration files' own warnings first) and
+    exit as each file's configuration says, unless the options say otherwise."""
+    reports = configs.reports() + reports
+    by_name.update((str(c.path), c) for c in configs.found.used())
     emit_reports(reports, output_format or default_format(), color,
-                 max_errors or config.max_errors)
-    exit_for(reports, config.warnings_as_errors if warnings_as_errors is None
-             else warnings_as_errors)
+                 lambda name: max_errors or by_name[name].max_errors)
+    exit_for(reports, lambda name: by_name[name].warnings_as_errors
+             if warnings_as_errors is None else warnings_as_errors)
 
 
 @main.command()
@@ -83,21 +103,21 @@ def validate(paths: tuple[str, ...], output_format: str | None, max_errors: int 
     from .diagnostics import FileReport
     from .validator import validate_json
 
-    config = load_config(config_path)
+    configs = FileConfigurations(config_path)
     files = collect_files(paths, "*.json")
     if not files:
         click.echo("dialplan: no .json files found", err=True)
         return
     reports = []
+    by_name = {}
     for path in files:
         data = read(path)
         name = display_name(path)
+        config = by_name[name] = configs(path)
         report = guarded("validating", name, lambda: validate_json(data, name, config=config))
         reports.append(FileReport(name, source_text(data), report.diagnostics))
-    emit_reports(reports, output_format or default_format(), color,
-                 max_errors or config.max_errors)
-    exit_for(reports, config.warnings_as_errors if warnings_as_errors is None
-             else warnings_as_errors)
+    _emit_and_exit(configs, reports, output_format, color, max_errors, warnings_as_errors,
+                   by_name)
 
 
 @main.command(name="compile")
@@ -131,7 +151,7 @@ def compile_command(path: str, output: str | None, to: str | None, sender: str |
     from .emitter import to_json
     from .render import TextRenderer, summary, use_color
 
-    config = load_config(config_path)
+    config = load_config(config_path, path)
     values = parse_vars(variables)
     check_argument("--to", to)
     check_argument("--from", sender)
@@ -265,7 +285,7 @@ def call_command(path: str, to: str | None, recipients: str | None, variables: t
     problem = placing.overwrite_problem(path, options)
     if problem:
         raise click.UsageError(problem)
-    config = load_config(config_path)
+    config = load_config(config_path, path)
     values = parse_vars(variables)
     check_argument("--to", to)
     _place_calls(read(path), display_name(path), options, values, config, color)

@@ -73,18 +73,59 @@ def source_text(data: bytes) -> str:
 
 # --- configuration and arguments ------------------------------------------------------------
 
-def load_config(path: str | None):
-    from .config import ConfigError, find_config, load_config as load
-    from .render import TextRenderer, use_color
+def load_config(path: str | None, file: str = "-"):
+    """The configuration of `file` (`-`: of the current directory), or the
+    one at `path` if given; a problem with it ends the command (exit 2)."""
+    configs = FileConfigurations(path)
+    config = configs(file)
+    for report in configs.reports():  # its unknown keys and codes: warnings, shown once
+        diagnostic_printer("auto")(list(report.diagnostics), report.source)
+    return config
+
+
+def open_cache(folder: str | None):
+    from .cache import Cache, CacheError
 
     try:
-        return load(path or find_config(os.getcwd()))
-    except ConfigError as error:
-        renderer = TextRenderer(use_color(sys.stderr))
-        click.echo(renderer.render(error.diagnostic, error.source), err=True)
-        sys.exit(EXIT_USAGE)
-    except (OSError, UnicodeDecodeError) as error:
-        raise click.UsageError(f"cannot read configuration {path}: {error}") from None
+        return Cache.open(folder)
+    except CacheError as error:
+        raise FileProblem(str(error)) from None
+
+
+class FileConfigurations:
+    """Each file's configuration for a command (see config.Configurations):
+    a configuration that cannot be used is shown, and the command exits 2."""
+
+    def __init__(self, override: str | None) -> None:
+        from .config import Configurations
+
+        self.found = Configurations(override)
+
+    def __call__(self, path: str):
+        from .config import ConfigError
+
+        try:
+            return self.found.for_file(path)
+        except ConfigError as error:
+            from .render import TextRenderer, use_color
+
+            renderer = TextRenderer(use_color(sys.stderr))
+            click.echo(renderer.render(error.diagnostic, error.source), err=True)
+            sys.exit(EXIT_USAGE)
+        except (OSError, UnicodeDecodeError) as error:
+            raise click.UsageError(f"cannot read the configuration for {path}: {error}") from None
+
+    def reports(self) -> list:
+        """A report for each configuration file used that has warnings of
+        its own (unknown keys and codes), as its own settings select them."""
+        from .diagnostics import FileReport
+
+        found = []
+        for config in self.found.used():
+            kept = tuple(d for d in config.warnings if config.keeps(d))
+            if kept:
+                found.append(FileReport(str(config.path), config.source, kept))
+        return found
 
 
 def parse_vars(values: tuple[str, ...]) -> dict[str, str]:
@@ -178,7 +219,8 @@ def default_format() -> str:
     return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
 
 
-def emit_reports(reports: list, output_format: str, color: str, max_errors: int) -> None:
+def emit_reports(reports: list, output_format: str, color: str,
+                 max_errors: int | Callable[[str], int]) -> None:
     from .render import TextRenderer, render_concise, summary, use_color
 
     if output_format == "text":
@@ -196,10 +238,14 @@ def emit_reports(reports: list, output_format: str, color: str, max_errors: int)
         click.echo(render_report(output_format, reports, tool_version=__version__), nl=False)
 
 
-def exit_for(reports: list, warnings_as_errors: bool) -> None:
-    diagnostics = [d for r in reports for d in r.diagnostics]
-    if any(d.is_error for d in diagnostics) or (warnings_as_errors and diagnostics):
-        sys.exit(EXIT_FINDINGS)
+def exit_for(reports: list, warnings_as_errors: bool | Callable[[str], bool]) -> None:
+    """Exit 1 on any error, and on warnings of a file that is strict
+    (`warnings_as_errors`, or that function of the file's name)."""
+    for report in reports:
+        strict = warnings_as_errors(report.path) if callable(warnings_as_errors) \
+            else warnings_as_errors
+        if any(d.is_error for d in report.diagnostics) or (strict and report.diagnostics):
+            sys.exit(EXIT_FINDINGS)
 
 
 def diagnostic_printer(color: str) -> Callable[[list, Any], None]:
@@ -239,8 +285,8 @@ def format_options(command):
         click.option("--warnings-as-errors", is_flag=True, default=None,
                      help="Exit 1 on warnings too."),
         click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
-                     help="Configuration file (default: .dialplan.toml or pyproject.toml "
-                          "found from the current directory up)."),
+                     help="Configuration file for every file (default: for each file, the "
+                          ".dialplan.toml or pyproject.toml closest to it)."),
         click.option("--color", type=click.Choice(("auto", "always", "never")), default="auto",
                      help="Colour in text output (auto honours NO_COLOR and FORCE_COLOR)."),
     ]

@@ -18,7 +18,7 @@ import os
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import IO, Iterable
+from typing import IO, Callable, Iterable
 
 from .diagnostics import Diagnostic, FileReport, Severity, printable, source_lines
 from .nodes import Span
@@ -124,11 +124,16 @@ class TextRenderer:
 
     # --- whole reports -------------------------------------------------------------
 
-    def render_reports(self, reports: Iterable[FileReport], *, max_errors: int | None = None) -> str:
+    def render_reports(self, reports: Iterable[FileReport], *,
+                       max_errors: int | Callable[[str], int] | None = None) -> str:
+        """Every report's diagnostics, at most `max_errors` per file (or that
+        function of the file's name)."""
         blocks = []
+        limit = max_errors
         for report in reports:
             diagnostics = list(report.diagnostics)
             hidden = 0
+            max_errors = limit(report.path) if callable(limit) else limit
             if max_errors is not None and len(diagnostics) > max_errors:
                 hidden = len(diagnostics) - max_errors
                 diagnostics = diagnostics[:max_errors]

@@ -115,6 +115,7 @@ UNUSED_VARIABLE = _rule("DP309", W, "unused-variable", "a --var that no placehol
 IGNORED_SETTING = _rule("DP310", W, "ignored-setting", "call settings in a script compiled to a bare plan")
 NEVER_TAKEN = _rule("DP311", W, "never-taken", "a menu branch no key press can reach")
 UNREACHABLE_AFTER_END = _rule("DP312", W, "unreachable-after-end", "statements after a `menu`, `again` or `handoff`, which end their block, never run")
+UNKNOWN_SETTING = _rule("DP320", W, "unknown-setting", "a configuration key or rule code dialplan does not know, or an error asked to be ignored")
 
 # DP4xx: decompiling JSON
 NOT_EXPRESSIBLE = _rule("DP401", E, "not-expressible", "a JSON field or value that the .call language cannot write, so decompile cannot keep it")

@@ -256,10 +256,10 @@ async def test_project_configuration_is_honoured(client: LanguageClient, workdir
 
     broken = workdir / "broken-config"
     broken.mkdir()
-    (broken / ".dialplan.toml").write_text('ignore = ["DP999"]\n', encoding="utf-8")
+    (broken / ".dialplan.toml").write_text('max-errors = "ten"\n', encoding="utf-8")
     found = await open_document(client, broken / "sender.call", text)
     assert [d.code for d in found] == ["DP011"]
-    assert "'DP999' in 'ignore' is not a rule code" in found[0].message
+    assert "'max-errors' must be a whole number" in found[0].message
     assert found[0].related_information[0].location.uri == \
         (broken / ".dialplan.toml").as_uri()
 

@@ -1,0 +1,153 @@
+"""Remembering what `dialplan check` found in files that have not changed.
+
+An entry holds the diagnostics of one check, under a key made of
+everything they depend on: the file's bytes and the name it is shown
+under, the effective configuration (what `select`, `ignore` and `from`
+say, and where they were read), the rule set, dialplan's version and the
+stat of its own modules (so that an upgrade or an edited install never
+reuses an answer), and the Python version. A changed input is a different
+key, so an entry is never stale; it is only ever unused.
+
+Every entry is its own file, written under a temporary name and renamed
+into place, so runs at the same time (two pre-commit hooks, CI jobs sharing
+a folder) never see half an entry. An entry that cannot be read or parsed
+is a miss: the file is checked again and the entry written anew. Warnings
+and errors are remembered too, so a cached run prints exactly what the
+first one printed and exits with the same code.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from . import __version__
+from .config import Config
+from .diagnostics import Diagnostic, Fix, Related, Severity
+from .nodes import Span
+
+#: The folder used when no --cache-dir is given, in the current directory.
+DEFAULT_FOLDER = ".dialplan_cache"
+#: Bumped whenever the layout of an entry changes.
+LAYOUT = "1"
+
+
+class CacheError(Exception):
+    """A cache folder that was asked for by name but cannot be used."""
+
+
+class Cache:
+    """Entries in `folder`; see the module's docstring."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self.entries = os.path.join(folder, f"v{LAYOUT}")
+        self.salt = _installation()
+
+    @classmethod
+    def open(cls, folder: str | None) -> Cache | None:
+        """The cache in `folder` (default: DEFAULT_FOLDER), created if
+        missing. A default folder that cannot be created means no cache;
+        one named explicitly raises CacheError."""
+        where = folder or DEFAULT_FOLDER
+        cache = cls(where)
+        try:
+            if not os.path.isdir(cache.entries):
+                os.makedirs(cache.entries, exist_ok=True)
+                _mark(where)
+        except OSError as error:
+            if folder is None:
+                return None
+            raise CacheError(f"cannot use the cache folder {folder}: "
+                             f"{error.strerror or error}") from None
+        return cache
+
+    def key(self, data: bytes, name: str, config: Config) -> str:
+        import hashlib
+
+        effective = repr((config.select, config.ignore, config.default_sender,
+                          str(config.path) if config.path else None))
+        digest = hashlib.blake2b(digest_size=20)
+        digest.update(f"{self.salt}\0{name}\0{effective}\0{len(data)}\0".encode("utf-8",
+                                                                               "surrogateescape"))
+        digest.update(data)
+        return digest.hexdigest()
+
+    def get(self, key: str) -> tuple[Diagnostic, ...] | None:
+        """The diagnostics remembered under `key`; None if there are none
+        (or the entry is unreadable, which is the same thing)."""
+        try:
+            with open(os.path.join(self.entries, key), encoding="utf-8") as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError):
+            return None
+        if text == "[]":  # a clean file, the common case: no json to import
+            return ()
+        try:
+            import json
+
+            return tuple(_diagnostic(item) for item in json.loads(text))
+        except Exception:  # noqa: BLE001 - any damage to an entry makes it a miss
+            return None
+
+    def put(self, key: str, diagnostics: tuple[Diagnostic, ...]) -> None:
+        """Remember `diagnostics` under `key`; a cache that cannot be written
+        is only a slower next run, so that is not an error."""
+        text = "[]" if not diagnostics else _dumps(diagnostics)
+        path = os.path.join(self.entries, key)
+        temporary = f"{path}.{os.getpid()}.tmp"
+        try:
+            with open(temporary, "w", encoding="utf-8", errors="surrogateescape") as handle:
+                handle.write(text)
+            os.replace(temporary, path)
+        except OSError:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+
+
+def _mark(folder: str) -> None:
+    """Tell git and backup tools that the folder is a cache."""
+    for name, text in ((".gitignore", "# created by dialplan: a cache, never committed\n*\n"),
+                       ("CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n"
+                                        "# a cache of dialplan check; see "
+                                        "https://bford.info/cachedir/\n")):
+        path = os.path.join(folder, name)
+        if not os.path.exists(path):
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+
+
+def _installation() -> str:
+    """What identifies this dialplan and this Python: the version, each
+    module's size and modification time, and the rule set."""
+    from . import rules
+
+    package = os.path.dirname(os.path.abspath(__file__))
+    stats = []
+    for folder, _, names in os.walk(package):
+        for name in sorted(names):
+            if name.endswith((".py", ".json", ".lark")):
+                info = os.stat(os.path.join(folder, name))
+                stats.append(f"{name}:{info.st_size}:{info.st_mtime_ns}")
+    ruleset = ",".join(f"{r.code}{r.severity.value[0]}" for r in rules.all_rules())
+    return f"{__version__}|{sys.version}|{ruleset}|{'|'.join(stats)}"
+
+
+# --- entries as JSON --------------------------------------------------------------
+
+def _dumps(diagnostics: tuple[Diagnostic, ...]) -> str:
+    import json
+
+    return json.dumps([[d.code, d.severity.value, d.message, list(d.span), d.label, d.help,
+                        [[list(r.span), r.message] for r in d.related],
+                        [[list(f.span), f.replacement] for f in d.fixes]]
+                       for d in diagnostics], ensure_ascii=False)
+
+
+def _diagnostic(item: list) -> Diagnostic:
+    code, severity, message, span, label, help, related, fixes = item
+    return Diagnostic(code, Severity(severity), message, Span(*span), label, help,
+                      tuple(Related(Span(*s), m) for s, m in related),
+                      tuple(Fix(Span(*s), r) for s, r in fixes))

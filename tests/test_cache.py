@@ -1,0 +1,135 @@
+"""`dialplan check` remembers files it has checked: a second run over the same
+files prints the same and exits the same without checking them again, and any
+change to a file, its configuration or dialplan itself is a fresh check."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+GOOD = 'from +302101234567\nto +306912345678\nsay "Hello." in en-GB\n'
+WARNED = 'from "Clinic"\nto +306912345678\nsay "Hi." in en-US\n'            # DP304
+BAD = 'from +302101234567\nto +306912345678\nsay "Hello." in en-gb\n'      # DP204
+
+
+def dialplan(*args, cwd, env=None):
+    environment = {**os.environ, "NO_COLOR": "1", **(env or {})}
+    environment.pop("GITHUB_ACTIONS", None)
+    return subprocess.run([sys.executable, "-m", "dialplan_compiler", *map(str, args)],
+                          cwd=cwd, capture_output=True, text=True, timeout=300, env=environment)
+
+
+def entries(folder) -> list:
+    return sorted(p.name for p in (folder / "v1").iterdir()) if (folder / "v1").exists() else []
+
+
+@pytest.fixture
+def project(tmp_path):
+    root = tmp_path / "project"
+    (root / ".git").mkdir(parents=True)
+    (root / "good.call").write_text(GOOD)
+    (root / "warned.call").write_text(WARNED)
+    (root / "bad.call").write_text(BAD)
+    return root
+
+
+@pytest.mark.parametrize("output_format", ["text", "concise", "json", "sarif", "github"])
+def test_a_cached_run_prints_and_exits_as_the_first(project, tmp_path, output_format):
+    cache = tmp_path / "cache"
+    first = dialplan("check", "--format", output_format, "--cache-dir", cache, ".", cwd=project)
+    assert len(entries(cache)) == 3
+    # Damage every file's check if it ran again: the cached run must not need it.
+    stamps = {p.name: p.stat().st_mtime_ns for p in (cache / "v1").iterdir()}
+    second = dialplan("check", "--format", output_format, "--cache-dir", cache, ".", cwd=project)
+    assert (second.returncode, second.stdout, second.stderr) == \
+        (first.returncode, first.stdout, first.stderr)
+    assert first.returncode == 1
+    assert {p.name: p.stat().st_mtime_ns for p in (cache / "v1").iterdir()} == stamps
+    uncached = dialplan("check", "--format", output_format, "--no-cache", ".", cwd=project)
+    assert uncached.stdout == first.stdout
+
+
+def test_the_default_folder_is_in_the_current_directory_and_ignored_by_git(project, tmp_path):
+    clean = {k: v for k, v in os.environ.items() if k != "DIALPLAN_CACHE_DIR"}
+    done = subprocess.run([sys.executable, "-m", "dialplan_compiler", "check", "good.call"],
+                          cwd=project, env=clean, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert len(entries(project / ".dialplan_cache")) == 1
+    assert (project / ".dialplan_cache" / ".gitignore").read_text().splitlines()[-1] == "*"
+
+
+def test_no_cache_reads_and_writes_nothing(project, tmp_path):
+    cache = tmp_path / "cache"
+    dialplan("check", "--no-cache", "--cache-dir", cache, ".", cwd=project)
+    assert not cache.exists()
+
+
+def test_a_changed_file_is_checked_again(project, tmp_path):
+    cache = tmp_path / "cache"
+    assert dialplan("check", "--cache-dir", cache, "good.call", cwd=project).returncode == 0
+    (project / "good.call").write_text(BAD)
+    again = dialplan("check", "--cache-dir", cache, "good.call", cwd=project)
+    assert again.returncode == 1 and "error[DP204]" in again.stdout
+
+
+def test_a_changed_configuration_is_a_fresh_check(project, tmp_path):
+    cache = tmp_path / "cache"
+    assert "DP304" in dialplan("check", "--cache-dir", cache, "warned.call", cwd=project).stdout
+    (project / ".dialplan.toml").write_text('ignore = ["DP304"]\n')
+    quiet = dialplan("check", "--cache-dir", cache, "warned.call", cwd=project)
+    assert "DP304" not in quiet.stdout and "0 warnings" in quiet.stdout
+    # warnings-as-errors changes no diagnostic, but the exit code still follows it
+    (project / ".dialplan.toml").write_text("warnings-as-errors = true\n")
+    assert dialplan("check", "--cache-dir", cache, "warned.call", cwd=project).returncode == 1
+
+
+def test_another_dialplan_version_does_not_reuse_entries(project, tmp_path):
+    cache = tmp_path / "cache"
+    dialplan("check", "--cache-dir", cache, "good.call", cwd=project)
+    # Python's version is part of the key: the same probe under another
+    # "version" of the running interpreter must miss.
+    probe = ("import sys, runpy\nsys.version = 'other ' + sys.version\n"
+             "sys.argv = ['dialplan', *sys.argv[1:]]\n"
+             "runpy.run_module('dialplan_compiler', run_name='__main__')\n")
+    subprocess.run([sys.executable, "-c", probe, "check", "--cache-dir", str(cache), "good.call"],
+                   cwd=project, check=True, capture_output=True)
+    assert len(entries(cache)) == 2
+
+
+def test_a_corrupt_entry_is_ignored_and_rewritten(project, tmp_path):
+    cache = tmp_path / "cache"
+    first = dialplan("check", "--cache-dir", cache, "--format", "concise", ".", cwd=project)
+    for entry in (cache / "v1").iterdir():
+        entry.write_bytes(b'[["DP2\xff", {"not": "a diagnostic"')
+    again = dialplan("check", "--cache-dir", cache, "--format", "concise", ".", cwd=project)
+    assert (again.returncode, again.stdout) == (first.returncode, first.stdout)
+    third = dialplan("check", "--cache-dir", cache, "--format", "concise", ".", cwd=project)
+    assert third.stdout == first.stdout
+    assert all(entry.read_text(encoding="utf-8").startswith("[")
+               for entry in (cache / "v1").iterdir())
+
+
+def test_runs_at_the_same_time_share_a_cache_safely(project, tmp_path):
+    cache = tmp_path / "cache"
+    for i in range(40):
+        (project / f"many{i:02}.call").write_text(GOOD.replace("Hello", f"Hello {i}"))
+    expected = dialplan("check", "--no-cache", "--format", "concise", ".", cwd=project)
+    with ThreadPoolExecutor(4) as pool:
+        runs = list(pool.map(lambda _: dialplan("check", "--cache-dir", cache, "--format",
+                                                "concise", ".", cwd=project), range(4)))
+    for done in runs + [dialplan("check", "--cache-dir", cache, "--format", "concise", ".",
+                                 cwd=project)]:
+        assert (done.returncode, done.stdout) == (expected.returncode, expected.stdout)
+    assert not [p for p in (cache / "v1").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_cache_dir_that_cannot_be_used_is_a_usage_error(project, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    done = dialplan("check", "--cache-dir", blocker / "cache", "good.call", cwd=project)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"dialplan: cannot use the cache folder {blocker / 'cache'}")
