@@ -11,7 +11,7 @@ Each file carries its own configuration (the closest to it), and with a
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from .records import record
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from .config import Config
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 MIN_FILES_PER_JOB = 8
 
 
-@dataclass(frozen=True)
+@record
 class Failure:
     """A file that could not be checked: unreadable (a usage problem; `error`
     is then `cannot read PATH: reason`), or its check raised (a bug in
@@ -115,6 +115,8 @@ def _check_all(tasks: list[tuple[Item, Config, str | None]], jobs: int,
         return _worker(tasks, cache)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+
+    from . import compiler  # noqa: F401 - imported once here, not once per forked worker
 
     # A few chunks per worker balances the load without paying for a task per file.
     size = max(1, len(tasks) // (jobs * 4))

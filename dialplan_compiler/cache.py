@@ -43,6 +43,7 @@ class Cache:
         self.folder = folder
         self.entries = os.path.join(folder, f"v{LAYOUT}")
         self.salt = _installation()
+        self._effective: dict[int, tuple[Config, str]] = {}  # each configuration's part of a key
 
     @classmethod
     def open(cls, folder: str | None) -> Cache | None:
@@ -60,16 +61,23 @@ class Cache:
                 return None
             raise CacheError(f"cannot use the cache folder {folder}: "
                              f"{error.strerror or error}") from None
+        from . import values
+
+        # Numbers in changed files are mostly numbers seen before.
+        values.judged_phones = values.JudgedPhones(os.path.join(where, "phones"))
         return cache
 
     def key(self, data: bytes, name: str, config: Config) -> str:
         import hashlib
 
-        effective = repr((config.select, config.ignore, config.default_sender,
-                          str(config.path) if config.path else None))
+        effective = self._effective.get(id(config))
+        if effective is None or effective[0] is not config:
+            effective = self._effective[id(config)] = (config, repr((
+                config.select, config.ignore, config.default_sender,
+                str(config.path) if config.path else None)))
         digest = hashlib.blake2b(digest_size=20)
-        digest.update(f"{self.salt}\0{name}\0{effective}\0{len(data)}\0".encode("utf-8",
-                                                                               "surrogateescape"))
+        digest.update(f"{self.salt}\0{name}\0{effective[1]}\0{len(data)}\0".encode(
+            "utf-8", "surrogateescape"))
         digest.update(data)
         return digest.hexdigest()
 

@@ -448,7 +448,7 @@ def serve_command(paths: tuple[str, ...], host: str, port: int, variables: tuple
     one JSON object a line, on standard error; a problem found before
     (secret, scripts, address) is a plain message. Needs
     DIALPLAN_SIGNING_SECRET, the secret the scripts were compiled with, and
-    the `serve` extra: pip install 'dialplan[serve]'.
+    the `serve` extra (from a clone of dialplan: pip install '.[serve]').
     """
     secret = signing_secret()
     try:
@@ -457,7 +457,8 @@ def serve_command(paths: tuple[str, ...], host: str, port: int, variables: tuple
         from .menus.server import ListenError, run_server
     except ModuleNotFoundError as error:
         raise click.UsageError(f"`dialplan serve` needs Starlette and uvicorn ({error}); "
-                               "install them with: pip install 'dialplan[serve]'") from None
+                               "install them from a clone of dialplan with: "
+                               "pip install '.[serve]'") from None
     bundles = _bundles(paths, secret, variables)
     try:
         started = run_server(bundles, secret, host=host, port=port, log_level=log_level,
@@ -622,8 +623,8 @@ def graph_command(path: str, output_format: str, output: str | None,
 def lsp_command() -> None:
     """Run the language server for editors (Language Server Protocol over stdio).
 
-    Needs the `lsp` extra: pip install 'dialplan[lsp]'. Editor set-up is in
-    the README, "Editor support".
+    Needs the `lsp` extra (from a clone of dialplan: pip install '.[lsp]').
+    Editor set-up is in the README, "Editor support".
     """
     try:
         from .editor.lsp import main as serve
@@ -631,5 +632,5 @@ def lsp_command() -> None:
         if (error.name or "").partition(".")[0] not in ("pygls", "lsprotocol", "cattrs", "attrs"):
             raise
         raise click.UsageError(f"`dialplan lsp` needs pygls ({error}); install it with: "
-                               "pip install 'dialplan[lsp]'") from None
+                               "pip install '.[lsp]' in a clone of dialplan") from None
     serve()

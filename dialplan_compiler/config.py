@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from .records import record
 from typing import TYPE_CHECKING, Any, Iterable
 
 from . import rules
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 FILENAMES = (".dialplan.toml", "pyproject.toml")
 
 
-@dataclass(frozen=True)
+@record
 class Config:
     select: tuple[str, ...] = ("DP",)
     ignore: tuple[str, ...] = ()

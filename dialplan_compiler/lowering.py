@@ -29,7 +29,7 @@ stable across edits that leave a menu alone.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
@@ -37,6 +37,7 @@ from . import signing
 from .model import (Again, Collect, Handoff, MachineDetection, Menu, Pause, Plan, Play, Say,
                     Script)
 from .nodes import Span
+from .records import replace
 
 AUDIO_PATH = "/audio/silence-{seconds}s.wav"
 BUNDLE_FORMAT = 1

@@ -15,7 +15,7 @@ verbs Routee runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .records import field, record
 from typing import Mapping, Union
 
 from .nodes import Span
@@ -32,28 +32,28 @@ class Deferred(str):
     `{digits}` is the placeholder and literal braces are doubled."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Target:
     kind: str          # "phone" | "sip" | "viber", Routee's field names
     address: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Callback:
     url: str
     strategy: str      # "OnChange" | "OnCompletion"
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MachineDetection:
     strategy: str      # "Hangup" | "Continue"
     event_url: str | None
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Say:
     span: Span
     text: str
@@ -64,7 +64,7 @@ class Say:
     spans: Mapping[str, Span] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Play:
     span: Span
     url: str
@@ -73,14 +73,14 @@ class Play:
     spans: Mapping[str, Span] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Pause:
     span: Span
     seconds: int
     spans: Mapping[str, Span] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Collect:
     span: Span
     event_url: str
@@ -89,7 +89,7 @@ class Collect:
     spans: Mapping[str, Span] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Dial:
     span: Span
     sender: str
@@ -107,7 +107,7 @@ class Dial:
 Verb = Union[Say, Play, Pause, Collect, Dial]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Choice:
     """One `on …` of a menu: exact `keys` ("1", "12", "*"), or `any` entry
     of `length` digits (0: any length)."""
@@ -119,7 +119,7 @@ class Choice:
     length: int | None = None  # `on any N digits`; 0 for `on any digits`
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Menu:
     """A question: its prompt, how to wait, and where each answer leads.
     `id` is the id of the plan that asks it first (its position in the tree
@@ -139,7 +139,7 @@ class Menu:
     spans: Mapping[str, Span] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Again:
     """`again`: ask `menu` once more (or run its `timeout` once its tries
     are used up)."""
@@ -148,7 +148,7 @@ class Again:
     menu: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Handoff:
     """`handoff URL within D`: `dialplan serve` asks URL for the rest of
     the call and answers Routee with it."""
@@ -158,7 +158,7 @@ class Handoff:
     within_ms: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Plan:
     name: str
     verbs: tuple[Verb, ...]
@@ -168,7 +168,7 @@ class Plan:
     end: Union[Menu, Again, Handoff, None] = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Script:
     """A checked program: the call's settings and its plans (main first)."""
 

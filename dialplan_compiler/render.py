@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from dataclasses import dataclass
+from .records import record
 from functools import lru_cache
 from typing import IO, Callable, Iterable
 
@@ -53,7 +53,7 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-@dataclass(frozen=True)
+@record
 class _Mark:
     span: Span
     label: str | None

@@ -13,14 +13,14 @@ Codes never change meaning once released. The families:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .records import record
 from typing import Iterable
 
 from .diagnostics import Diagnostic, Fix, Related, Severity
 from .nodes import Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Rule:
     code: str
     severity: Severity

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import replace
+from .records import replace
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 

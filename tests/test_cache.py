@@ -133,3 +133,35 @@ def test_a_cache_dir_that_cannot_be_used_is_a_usage_error(project, tmp_path):
     done = dialplan("check", "--cache-dir", blocker / "cache", "good.call", cwd=project)
     assert done.returncode == 2
     assert done.stderr.startswith(f"dialplan: cannot use the cache folder {blocker / 'cache'}")
+
+
+def imports_phonenumbers(*args, cwd) -> bool:
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "dialplan_compiler",
+                           *map(str, args)], cwd=cwd, capture_output=True, text=True)
+    return any(line.rstrip().endswith("| phonenumbers") for line in done.stderr.splitlines())
+
+
+def test_numbers_judged_before_need_no_phonenumbers_import(project, tmp_path):
+    cache = tmp_path / "cache"
+    unassigned = GOOD.replace("+306912345678", "+15555550100")  # DP301
+    (project / "good.call").write_text(unassigned)
+    first = dialplan("check", "--cache-dir", cache, "--format", "concise", "good.call",
+                     cwd=project)
+    assert "warning[DP301]" in first.stdout
+    # The file changes (so it is checked again), its numbers do not.
+    (project / "good.call").write_text(unassigned + "pause 1s\n")
+    assert not imports_phonenumbers("check", "--cache-dir", cache, "good.call", cwd=project)
+    again = dialplan("check", "--cache-dir", cache, "--format", "concise", "good.call",
+                     cwd=project)
+    assert again.stdout == first.stdout
+    assert again.stdout == dialplan("check", "--no-cache", "--format", "concise", "good.call",
+                                    cwd=project).stdout
+    # A new number is judged by phonenumbers, and a damaged verdict judged again.
+    (project / "good.call").write_text(unassigned.replace("+15555550100", "+3021"))
+    assert imports_phonenumbers("check", "--cache-dir", cache, "good.call", cwd=project)
+    for verdict in (cache / "phones").iterdir():
+        verdict.write_text("assigned\n\n")
+    damaged = dialplan("check", "--cache-dir", cache, "--format", "concise", "good.call",
+                       cwd=project)
+    assert "error[DP211]" in damaged.stdout and "DP301" not in damaged.stdout
+    assert not [p for p in (cache / "phones").iterdir() if "\n" not in p.read_text()]

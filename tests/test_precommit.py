@@ -58,3 +58,27 @@ def test_hook_checks_each_file_with_its_closest_configuration(precommit_repo):
     repo.write("top.call", ALPHANUMERIC.replace('"Clinic"', "+302101234567"))
     passed = repo.run()  # calls/deep/a.call's DP304 stays ignored, the root is clean
     assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+def test_the_snippet_in_docs_checking_works_as_written(precommit_repo):
+    """docs/checking.md's `.pre-commit-config.yaml`, copied as it is, with
+    dialplan installed where pre-commit runs (here: this test's environment)."""
+    import os
+    import re
+    import sys
+
+    from helpers import ROOT
+
+    text = (ROOT / "docs" / "checking.md").read_text(encoding="utf-8")
+    section = text[text.index("## pre-commit"):]
+    snippet = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    repo = precommit_repo("dialplan-check")
+    repo.write(".pre-commit-config.yaml", snippet)
+    repo.env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + repo.env.get("PATH", "")
+    repo.write("bad.call", BAD)
+    failed = repo.run()
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "bad.call:3:17" in failed.stdout and "error[DP204]" in failed.stdout
+    repo.write("bad.call", GOOD)
+    passed = repo.run()
+    assert passed.returncode == 0, passed.stdout + passed.stderr
