@@ -14,12 +14,12 @@ import sys
 import click
 
 from . import __version__
+from .checking import finish
 from .cli_support import (EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, Bounded, FileConfigurations,
-                          FileProblem, InternalError, check_argument, collect_files,
-                          default_format, diagnostic_printer, display_name, emit_reports,
-                          exit_for, format_options, guarded, load_config, open_cache,
-                          parse_vars, read, show_script_errors, signing_secret, source_text,
-                          write)
+                          FileProblem, InternalError, as_click, check_argument, collect_files,
+                          diagnostic_printer, display_name, format_options, guarded,
+                          load_config, parse_vars, read, show_script_errors, signing_secret,
+                          source_text, write)
 
 __all__ = ["main", "EXIT_FINDINGS", "EXIT_INTERNAL", "EXIT_USAGE", "FileProblem",
            "InternalError"]
@@ -57,36 +57,14 @@ def check(paths: tuple[str, ...], output_format: str | None, max_errors: int | N
     have not changed since the last run are not checked again (see
     docs/checking.md, "The cache").
     """
-    from .batch import Failure, check_files
+    from .checking import run_check
 
-    configs = FileConfigurations(config_path)
-    files = collect_files(paths, "*.call")
-    if not files:
-        click.echo("dialplan: no .call files found", err=True)
-        return
-    items = [(path, display_name(path), read(path) if path == "-" else None) for path in files]
-    by_name = {name: configs(path) for path, name, _ in items}
-    reports = check_files(items, lambda path: by_name[display_name(path)], jobs=jobs,
-                          cache=None if no_cache else open_cache(cache_dir))
-    for failure in (r for r in reports if isinstance(r, Failure)):
-        if failure.unreadable:
-            raise FileProblem(failure.error)
-        raise InternalError(f"internal error while checking {failure.name}: {failure.error}")
-    _emit_and_exit(configs, reports, output_format, color, max_errors, warnings_as_errors,
-                   by_name)
-
-
-def _emit_and_exit(configs, reports: list, output_format: str | None, color: str,
-                   max_errors: int | None, warnings_as_errors: bool | None,
-                   by_name: dict) -> None:
-    """Print the reports (the configuration files' own warnings first) and
-    exit as each file's configuration says, unless the options say otherwise."""
-    reports = configs.reports() + reports
-    by_name.update((str(c.path), c) for c in configs.found.used())
-    emit_reports(reports, output_format or default_format(), color,
-                 lambda name: max_errors or by_name[name].max_errors)
-    exit_for(reports, lambda name: by_name[name].warnings_as_errors
-             if warnings_as_errors is None else warnings_as_errors)
+    code = as_click(lambda: run_check(
+        paths, output_format=output_format, max_errors=max_errors,
+        warnings_as_errors=warnings_as_errors, config_path=config_path, color=color, jobs=jobs,
+        no_cache=no_cache, cache_dir=cache_dir, echo=click.echo))
+    if code:
+        sys.exit(code)
 
 
 @main.command()
@@ -116,8 +94,10 @@ def validate(paths: tuple[str, ...], output_format: str | None, max_errors: int 
         config = by_name[name] = configs(path)
         report = guarded("validating", name, lambda: validate_json(data, name, config=config))
         reports.append(FileReport(name, source_text(data), report.diagnostics))
-    _emit_and_exit(configs, reports, output_format, color, max_errors, warnings_as_errors,
-                   by_name)
+    code = finish(configs.checking, reports, output_format, color, max_errors,
+                  warnings_as_errors, by_name, click.echo)
+    if code:
+        sys.exit(code)
 
 
 @main.command(name="compile")

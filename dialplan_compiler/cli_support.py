@@ -2,7 +2,8 @@
 take, reading and writing files as a command does (a problem is one line
 and exit 2), configuration, and turning a bug into exit 3.
 
-Imported by every command, `check` too: it imports nothing but click."""
+Imported by every command: it imports nothing but click (and checking.py,
+which `check` shares with launch.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from typing import Any, Callable
 
 import click
 
-from . import __version__
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-FORMATS = ("text", "concise", "json", "sarif", "github")
+from .checking import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, FORMATS
+
+EXIT_OK = 0
 
 
 class InternalError(click.ClickException):
@@ -35,21 +36,15 @@ class FileProblem(click.ClickException):
 # --- files -------------------------------------------------------------------------------
 
 def collect_files(paths: tuple[str, ...], pattern: str) -> list[str]:
-    from .files import ReadError, collect_inputs
+    from .checking import collect_files as collect
 
-    try:
-        return collect_inputs(paths, pattern)
-    except ReadError as error:
-        raise FileProblem(str(error)) from None
+    return as_click(lambda: collect(paths, pattern))
 
 
 def read(path: str) -> bytes:
-    from .files import ReadError, read_input
+    from .checking import read as read_path
 
-    try:
-        return read_input(path)
-    except ReadError as error:
-        raise FileProblem(str(error)) from None
+    return as_click(lambda: read_path(path))
 
 
 def write(path: str | os.PathLike, data: str | bytes) -> None:
@@ -62,7 +57,9 @@ def write(path: str | os.PathLike, data: str | bytes) -> None:
 
 
 def display_name(path: str) -> str:
-    return "<stdin>" if path == "-" else path
+    from .checking import display_name as name
+
+    return name(path)
 
 
 def source_text(data: bytes) -> str:
@@ -83,49 +80,38 @@ def load_config(path: str | None, file: str = "-"):
     return config
 
 
-def open_cache(folder: str | None):
-    from .cache import Cache, CacheError
-
-    try:
-        return Cache.open(folder)
-    except CacheError as error:
-        raise FileProblem(str(error)) from None
-
-
 class FileConfigurations:
-    """Each file's configuration for a command (see config.Configurations):
-    a configuration that cannot be used is shown, and the command exits 2."""
+    """Each file's configuration for a command (checking.Configurations): a
+    configuration that cannot be used is shown, and the command exits 2."""
 
     def __init__(self, override: str | None) -> None:
-        from .config import Configurations
+        from .checking import Configurations
 
-        self.found = Configurations(override)
+        self.checking = Configurations(override)
+        self.found = self.checking.found
 
     def __call__(self, path: str):
-        from .config import ConfigError
-
-        try:
-            return self.found.for_file(path)
-        except ConfigError as error:
-            from .render import TextRenderer, use_color
-
-            renderer = TextRenderer(use_color(sys.stderr))
-            click.echo(renderer.render(error.diagnostic, error.source), err=True)
-            sys.exit(EXIT_USAGE)
-        except (OSError, UnicodeDecodeError) as error:
-            raise click.UsageError(f"cannot read the configuration for {path}: {error}") from None
+        return as_click(lambda: self.checking(path))
 
     def reports(self) -> list:
-        """A report for each configuration file used that has warnings of
-        its own (unknown keys and codes), as its own settings select them."""
-        from .diagnostics import FileReport
+        return self.checking.reports()
 
-        found = []
-        for config in self.found.used():
-            kept = tuple(d for d in config.warnings if config.keeps(d))
-            if kept:
-                found.append(FileReport(str(config.path), config.source, kept))
-        return found
+
+def as_click(work: Callable[[], Any]) -> Any:
+    """Run `work`, showing a checking.Problem the way click shows its errors."""
+    from .checking import Problem
+
+    try:
+        return work()
+    except Problem as problem:
+        if problem.shown is not None:
+            click.echo(problem.shown, err=True)
+            sys.exit(problem.exit_code)
+        if problem.usage:
+            raise click.UsageError(problem.message) from None
+        if problem.exit_code == EXIT_INTERNAL:
+            raise InternalError(problem.message) from None
+        raise FileProblem(problem.message) from None
 
 
 def parse_vars(values: tuple[str, ...]) -> dict[str, str]:
@@ -214,39 +200,6 @@ def guarded(action: str, name: str, work: Callable[[], Any],
 
 
 # --- output ------------------------------------------------------------------------------
-
-def default_format() -> str:
-    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
-
-
-def emit_reports(reports: list, output_format: str, color: str,
-                 max_errors: int | Callable[[str], int]) -> None:
-    from .render import TextRenderer, render_concise, summary, use_color
-
-    if output_format == "text":
-        renderer = TextRenderer(use_color(sys.stdout, color))
-        text = renderer.render_reports(reports, max_errors=max_errors)
-        if text:
-            click.echo(text)
-        click.echo(summary(reports))
-    elif output_format == "concise":
-        click.echo(render_concise(reports), nl=False)
-        click.echo(summary(reports))
-    else:
-        from .formats import render_report
-
-        click.echo(render_report(output_format, reports, tool_version=__version__), nl=False)
-
-
-def exit_for(reports: list, warnings_as_errors: bool | Callable[[str], bool]) -> None:
-    """Exit 1 on any error, and on warnings of a file that is strict
-    (`warnings_as_errors`, or that function of the file's name)."""
-    for report in reports:
-        strict = warnings_as_errors(report.path) if callable(warnings_as_errors) \
-            else warnings_as_errors
-        if any(d.is_error for d in report.diagnostics) or (strict and report.diagnostics):
-            sys.exit(EXIT_FINDINGS)
-
 
 def diagnostic_printer(color: str) -> Callable[[list, Any], None]:
     """Print diagnostics to standard error, each with its source: `sources`
