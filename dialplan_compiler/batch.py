@@ -45,8 +45,7 @@ def default_jobs() -> int:
 Item = tuple[str, str, "bytes | None"]
 
 
-def _check_one(item: Item, config: Config, cache: Cache | None = None,
-               key: str | None = None) -> FileReport | Failure:
+def _check_one(item: Item, config: Config) -> FileReport | Failure:
     from .compiler import check_source
     from .files import ReadError, read_input, source_text
 
@@ -55,8 +54,6 @@ def _check_one(item: Item, config: Config, cache: Cache | None = None,
         if data is None:
             data = read_input(path)  # at most MAX_INPUT_BYTES: a device would never end
         found = tuple(check_source(data, name, config=config).diagnostics)
-        if cache is not None and key is not None:
-            cache.put(key, found)
         return FileReport(name, source_text(data), found)
     except ReadError as error:
         return Failure(name, str(error), unreadable=True)
@@ -83,8 +80,8 @@ def _remembered(item: Item, config: Config, cache: Cache
     return FileReport(name, source_text(data), found), item, key
 
 
-def _worker(chunk: list[tuple[Item, Config, str | None]], cache: Cache | None) -> list:
-    return [_check_one(item, config, cache, key) for item, config, key in chunk]
+def _worker(chunk: list[tuple[Item, Config]]) -> list:
+    return [_check_one(item, config) for item, config in chunk]
 
 
 def check_files(items: Sequence[Item], config: Config | Callable[[str], Config], *,
@@ -95,7 +92,7 @@ def check_files(items: Sequence[Item], config: Config | Callable[[str], Config],
     are not checked again, and what is checked is remembered."""
     jobs = jobs or default_jobs()
     results: list[FileReport | Failure | None] = [None] * len(items)
-    work: list[tuple[int, tuple[Item, Config, str | None]]] = []
+    work: list[tuple[int, Item, Config, str | None]] = []
     for index, item in enumerate(items):
         each = config(item[0]) if callable(config) else config
         key = None
@@ -103,16 +100,20 @@ def check_files(items: Sequence[Item], config: Config | Callable[[str], Config],
             results[index], item, key = _remembered(item, each, cache)
             if results[index] is not None:
                 continue
-        work.append((index, (item, each, key)))
-    for (index, _), report in zip(work, _check_all([task for _, task in work], jobs, cache)):
+        work.append((index, item, each, key))
+    checked = _check_all([(item, each) for _, item, each, _ in work], jobs)
+    for (index, _, _, key), report in zip(work, checked):
         results[index] = report
+        if key is not None and isinstance(report, FileReport):
+            cache.put(key, report.diagnostics)
+    if cache is not None:
+        cache.save()
     return results  # type: ignore[return-value] - every slot is filled by now
 
 
-def _check_all(tasks: list[tuple[Item, Config, str | None]], jobs: int,
-               cache: Cache | None) -> list[FileReport | Failure]:
+def _check_all(tasks: list[tuple[Item, Config]], jobs: int) -> list[FileReport | Failure]:
     if jobs <= 1 or len(tasks) < MIN_FILES_PER_JOB * 2:
-        return _worker(tasks, cache)
+        return _worker(tasks)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -124,5 +125,5 @@ def _check_all(tasks: list[tuple[Item, Config, str | None]], jobs: int,
     # fork: the workers start with everything already imported.
     context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        results = pool.map(_worker, chunks, [cache] * len(chunks))
+        results = pool.map(_worker, chunks)
         return [report for chunk in results for report in chunk]

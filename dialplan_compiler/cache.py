@@ -8,10 +8,13 @@ stat of its own modules (so that an upgrade or an edited install never
 reuses an answer), and the Python version. A changed input is a different
 key, so an entry is never stale; it is only ever unused.
 
-Every entry is its own file, written under a temporary name and renamed
+A run writes what it found as one pack file, under a temporary name renamed
 into place, so runs at the same time (two pre-commit hooks, CI jobs sharing
-a folder) never see half an entry. An entry that cannot be read or parsed
-is a miss: the file is checked again and the entry written anew. Warnings
+a folder) never see half a pack, and a run with nothing new writes nothing
+(one file per entry cost more in file-system work than the checks saved).
+A run that finds many packs merges them into one, leaving out entries
+written long ago. A pack or entry that cannot be read is a miss: the file is
+checked again and its entry written anew. Warnings
 and errors are remembered too, so a cached run prints exactly what the
 first one printed and exits with the same code.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 from . import __version__
 from .config import Config
@@ -30,6 +34,10 @@ from .nodes import Span
 DEFAULT_FOLDER = ".dialplan_cache"
 #: Bumped whenever the layout of an entry changes.
 LAYOUT = "1"
+#: When a run finds this many packs, it merges them into one.
+MAX_PACKS = 8
+#: At a merge, entries written longer ago than this are left out.
+MAX_AGE_DAYS = 30
 
 
 class CacheError(Exception):
@@ -44,6 +52,9 @@ class Cache:
         self.entries = os.path.join(folder, f"v{LAYOUT}")
         self.salt = _installation()
         self._effective: dict[int, tuple[Config, str]] = {}  # each configuration's part of a key
+        self._entries: dict[str, list] | None = None  # key → [time written, diagnostics]
+        self._packs: list[str] = []
+        self._new: dict[str, list] = {}
 
     @classmethod
     def open(cls, folder: str | None) -> Cache | None:
@@ -83,36 +94,77 @@ class Cache:
 
     def get(self, key: str) -> tuple[Diagnostic, ...] | None:
         """The diagnostics remembered under `key`; None if there are none
-        (or the entry is unreadable, which is the same thing)."""
-        try:
-            with open(os.path.join(self.entries, key), encoding="utf-8") as handle:
-                text = handle.read()
-        except (OSError, UnicodeDecodeError):
+        (or the entry is damaged, which is the same thing)."""
+        entry = self._known().get(key)
+        if entry is None:
             return None
-        if text == "[]":  # a clean file, the common case: no json to import
-            return ()
         try:
-            import json
-
-            return tuple(_diagnostic(item) for item in json.loads(text))
+            return tuple(_diagnostic(item) for item in entry[1])
         except Exception:  # noqa: BLE001 - any damage to an entry makes it a miss
             return None
 
     def put(self, key: str, diagnostics: tuple[Diagnostic, ...]) -> None:
-        """Remember `diagnostics` under `key`; a cache that cannot be written
-        is only a slower next run, so that is not an error."""
-        text = "[]" if not diagnostics else _dumps(diagnostics)
-        path = os.path.join(self.entries, key)
-        temporary = f"{path}.{os.getpid()}.tmp"
+        """Remember `diagnostics` under `key`, written by `save`."""
+        self._new[key] = [int(time.time()), _encoded(diagnostics)]
+
+    def save(self) -> None:
+        """Write what this run found as one new pack, named for this run and
+        renamed into place whole; merge the packs when there are many. A
+        cache that cannot be written is only a slower next run, so that is
+        not an error."""
+        if not self._new:
+            return
+        import json
+
+        merge = len(self._packs) >= MAX_PACKS
+        entries = dict(self._new)
+        if merge:  # the packs read at the start become one, without entries gone stale
+            oldest = time.time() - MAX_AGE_DAYS * 86400
+            entries = {key: entry for key, entry in {**self._known(), **self._new}.items()
+                       if entry[0] >= oldest}
+        name = f"pack-{time.time_ns()}-{os.getpid()}.json"
+        temporary = os.path.join(self.entries, f".{name}.tmp")
         try:
             with open(temporary, "w", encoding="utf-8", errors="surrogateescape") as handle:
-                handle.write(text)
-            os.replace(temporary, path)
+                json.dump(entries, handle, ensure_ascii=False, separators=(",", ":"))
+            os.replace(temporary, os.path.join(self.entries, name))
         except OSError:
+            _remove(temporary)
+            return
+        if merge:
+            for pack in self._packs:  # a run reading one of them now just misses
+                _remove(os.path.join(self.entries, pack))
+
+    def _known(self) -> dict[str, list]:
+        """Every entry of the packs in the folder, read once."""
+        if self._entries is None:
+            self._entries = {}
             try:
-                os.unlink(temporary)
+                self._packs = sorted(n for n in os.listdir(self.entries)
+                                     if n.startswith("pack-") and n.endswith(".json"))
             except OSError:
-                pass
+                self._packs = []
+            for pack in self._packs:
+                import json
+
+                try:
+                    with open(os.path.join(self.entries, pack), encoding="utf-8",
+                              errors="surrogateescape") as handle:
+                        found = json.load(handle)
+                    self._entries.update((key, entry) for key, entry in found.items()
+                                         if isinstance(entry, list) and len(entry) == 2
+                                         and isinstance(entry[0], int))
+                except Exception:  # noqa: BLE001 - a damaged pack is a pack of misses
+                    # Packs are renamed into place whole: this one will never read.
+                    _remove(os.path.join(self.entries, pack))
+        return self._entries
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _mark(folder: str) -> None:
@@ -145,13 +197,11 @@ def _installation() -> str:
 
 # --- entries as JSON --------------------------------------------------------------
 
-def _dumps(diagnostics: tuple[Diagnostic, ...]) -> str:
-    import json
-
-    return json.dumps([[d.code, d.severity.value, d.message, list(d.span), d.label, d.help,
-                        [[list(r.span), r.message] for r in d.related],
-                        [[list(f.span), f.replacement] for f in d.fixes]]
-                       for d in diagnostics], ensure_ascii=False)
+def _encoded(diagnostics: tuple[Diagnostic, ...]) -> list:
+    return [[d.code, d.severity.value, d.message, list(d.span), d.label, d.help,
+             [[list(r.span), r.message] for r in d.related],
+             [[list(f.span), f.replacement] for f in d.fixes]]
+            for d in diagnostics]
 
 
 def _diagnostic(item: list) -> Diagnostic:

@@ -46,7 +46,7 @@ def test_large_batches_are_checked_in_worker_processes(tmp_path, monkeypatch):
     root = _tree(tmp_path, 40)
     items = [(str(p), str(p), None) for p in sorted(root.rglob("*.call"))]
 
-    def report_pid(item, config, cache=None, key=None):
+    def report_pid(item, config):
         return FileReport(str(os.getpid()), None, ())
 
     # Workers are forked after this patch, so they inherit it.

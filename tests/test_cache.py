@@ -4,6 +4,7 @@ change to a file, its configuration or dialplan itself is a fresh check."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -23,8 +24,16 @@ def dialplan(*args, cwd, env=None):
                           cwd=cwd, capture_output=True, text=True, timeout=300, env=environment)
 
 
-def entries(folder) -> list:
-    return sorted(p.name for p in (folder / "v1").iterdir()) if (folder / "v1").exists() else []
+def entries(folder) -> dict:
+    """Every entry remembered in `folder`, by key."""
+    found = {}
+    for pack in sorted((folder / "v1").glob("pack-*.json")) if (folder / "v1").exists() else []:
+        found.update(json.loads(pack.read_text(encoding="utf-8")))
+    return found
+
+
+def listing(folder) -> dict:
+    return {p.name: p.stat().st_mtime_ns for p in (folder / "v1").iterdir()}
 
 
 @pytest.fixture
@@ -42,13 +51,12 @@ def test_a_cached_run_prints_and_exits_as_the_first(project, tmp_path, output_fo
     cache = tmp_path / "cache"
     first = dialplan("check", "--format", output_format, "--cache-dir", cache, ".", cwd=project)
     assert len(entries(cache)) == 3
-    # Damage every file's check if it ran again: the cached run must not need it.
-    stamps = {p.name: p.stat().st_mtime_ns for p in (cache / "v1").iterdir()}
+    stamps = listing(cache)
     second = dialplan("check", "--format", output_format, "--cache-dir", cache, ".", cwd=project)
     assert (second.returncode, second.stdout, second.stderr) == \
         (first.returncode, first.stdout, first.stderr)
     assert first.returncode == 1
-    assert {p.name: p.stat().st_mtime_ns for p in (cache / "v1").iterdir()} == stamps
+    assert listing(cache) == stamps  # nothing new was found, so nothing was written
     uncached = dialplan("check", "--format", output_format, "--no-cache", ".", cwd=project)
     assert uncached.stdout == first.stdout
 
@@ -100,17 +108,35 @@ def test_another_dialplan_version_does_not_reuse_entries(project, tmp_path):
     assert len(entries(cache)) == 2
 
 
+def test_many_packs_are_merged_into_one(project, tmp_path):
+    cache = tmp_path / "cache"
+    for i in range(9):  # each run finds one new file, so writes one pack
+        (project / f"new{i}.call").write_text(GOOD.replace("Hello", f"Hello {i}"))
+        dialplan("check", "--cache-dir", cache, f"new{i}.call", cwd=project)
+    assert len(list((cache / "v1").glob("pack-*.json"))) == 1
+    assert len(entries(cache)) == 9
+    stamps = listing(cache)
+    done = dialplan("check", "--cache-dir", cache, *(f"new{i}.call" for i in range(9)),
+                    cwd=project)
+    assert done.returncode == 0 and listing(cache) == stamps  # every one remembered
+
+
 def test_a_corrupt_entry_is_ignored_and_rewritten(project, tmp_path):
     cache = tmp_path / "cache"
     first = dialplan("check", "--cache-dir", cache, "--format", "concise", ".", cwd=project)
-    for entry in (cache / "v1").iterdir():
-        entry.write_bytes(b'[["DP2\xff", {"not": "a diagnostic"')
+    [pack] = (cache / "v1").glob("pack-*.json")
+    keys = list(entries(cache))
+    # one entry damaged, the others replaced by entries that are not diagnostics
+    pack.write_text(json.dumps({keys[0]: [1, [["DP204", "nonsense"]]], keys[1]: "junk"}))
     again = dialplan("check", "--cache-dir", cache, "--format", "concise", ".", cwd=project)
     assert (again.returncode, again.stdout) == (first.returncode, first.stdout)
+    pack.write_bytes(b'{"' + keys[2].encode() + b'": [1, [["DP2\xff')  # not even JSON
     third = dialplan("check", "--cache-dir", cache, "--format", "concise", ".", cwd=project)
-    assert third.stdout == first.stdout
-    assert all(entry.read_text(encoding="utf-8").startswith("[")
-               for entry in (cache / "v1").iterdir())
+    assert (third.returncode, third.stdout) == (first.returncode, first.stdout)
+    assert all(isinstance(entry[1], list) for entry in entries(cache).values() if entry != [])
+    stamps = listing(cache)
+    fourth = dialplan("check", "--cache-dir", cache, "--format", "concise", ".", cwd=project)
+    assert fourth.stdout == first.stdout and listing(cache) == stamps  # all rebuilt
 
 
 def test_runs_at_the_same_time_share_a_cache_safely(project, tmp_path):
@@ -125,6 +151,7 @@ def test_runs_at_the_same_time_share_a_cache_safely(project, tmp_path):
                                  cwd=project)]:
         assert (done.returncode, done.stdout) == (expected.returncode, expected.stdout)
     assert not [p for p in (cache / "v1").iterdir() if p.name.endswith(".tmp")]
+    assert len(entries(cache)) == 43  # 3 files and 40 more
 
 
 def test_a_cache_dir_that_cannot_be_used_is_a_usage_error(project, tmp_path):
