@@ -1,19 +1,20 @@
-"""Benchmarks of `dialplan check`, measured side by side, as medians and ratios.
+"""Benchmarks of `dialplan check`, every target a ratio of two commands run
+side by side in one loop (so that both see the same machine), as medians.
 
     pip install '.[bench]'        # an installed wheel: compiled .pyc, as users run it
     python bench/run.py           # every target; exits 1 when one is missed
     python bench/run.py --smoke   # tiny inputs, few runs, no targets (CI keeps it working)
 
-Targets (issue "Speed"):
-  1. one 30-line file: check <= 6x `python -c pass`, and >= 3x faster than
-     check-jsonschema on the same script compiled to JSON;
-  2. one big file: >= 30,000 lines/s on 100,000 lines, 100k <= 11x 10k,
-     peak memory <= 300 MB;
-  3. 2,000 files of 30 lines: >= 1.7x faster with every core than --jobs 1;
-  4. the success path imports no HTTP client, server or jsonschema.
-
-Commands whose ratio is reported run in alternation, in the same loop, so
-that both see the same machine.
+Targets (issue 13). No absolute speed: machines differ by 3x, ratios do not.
+  1a. one 30-line file, changed since the last check: <= 6x `python -c pass`;
+  1b. ... and >= 3x faster than check-jsonschema on the same script compiled to JSON;
+  2a. a 100,000-line file: <= 1.5x Lark's own LALR parse of it with grammar/dialplan.lark;
+  2b. ... and >= 3x faster than check-jsonschema on its compiled JSON;
+  2c. 100,000 lines <= 11x 10,000 lines;
+  2d. peak memory on 100,000 lines <= 300 MB;
+  3.  2,000 unchanged files: the cached re-check >= 10x faster than the first check;
+  4.  2,000 files: --jobs default >= 1.7x faster than --jobs 1;
+  5.  the success path imports no HTTP client, server or jsonschema.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "delivery-window.call"
@@ -69,13 +71,18 @@ def run(cmd: list[str], *, cwd: Path | None = None, expect: int | None = 0) -> f
     return elapsed
 
 
-def side_by_side(commands: dict[str, list[str]], runs: int, cwd: Path) -> dict[str, float]:
-    """Median seconds of each command, the commands alternating run by run."""
+def side_by_side(commands: dict[str, list[str]], runs: int, cwd: Path,
+                 before: dict[str, Callable[[], None]] | None = None) -> dict[str, float]:
+    """Median seconds of each command, the commands alternating run by run;
+    `before[name]`, if given, runs (untimed) before each run of that command."""
+    before = before or {}
     times: dict[str, list[float]] = {name: [] for name in commands}
     for name, cmd in commands.items():  # warm the page cache once
+        before.get(name, lambda: None)()
         run(cmd, cwd=cwd)
     for _ in range(runs):
         for name, cmd in commands.items():
+            before.get(name, lambda: None)()
             times[name].append(run(cmd, cwd=cwd))
     return {name: statistics.median(values) for name, values in times.items()}
 
@@ -126,7 +133,7 @@ def many_files(folder: Path, count: int) -> Path:
 def imported_modules(dialplan: str, example: Path) -> set[str]:
     """Top-level packages a `check` of one clean file imports."""
     code = ("import sys\nfrom dialplan_compiler.cli import main\n"
-            f"sys.argv = ['dialplan', 'check', {str(example)!r}]\n"
+            f"sys.argv = ['dialplan', 'check', '--no-cache', {str(example)!r}]\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n")
     done = subprocess.run([sys.executable, "-X", "importtime", "-c", code],
                           capture_output=True, text=True)
@@ -135,6 +142,24 @@ def imported_modules(dialplan: str, example: Path) -> set[str]:
         if line.startswith("import time:") and "|" in line:
             names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
     return names
+
+
+LARK_PARSE = ("import sys, lark\n"
+              "grammar = open(sys.argv[1], encoding='utf-8').read()\n"
+              "parser = lark.Lark(grammar, parser='lalr', maybe_placeholders=False)\n"
+              "parser.parse(open(sys.argv[2], encoding='utf-8').read())\n")
+
+
+def changing(path: Path) -> Callable[[], None]:
+    """Before each run: the file with one more comment line, so that each
+    check is of a file the cache has not seen (what pre-commit checks)."""
+    text = path.read_text(encoding="utf-8")
+    counter = iter(range(10**9))
+
+    def change() -> None:
+        path.write_text(text + f"# edit {next(counter)}\n", encoding="utf-8")
+
+    return change
 
 
 # --- the benchmark --------------------------------------------------------------------
@@ -160,67 +185,96 @@ def main() -> int:
         ok = None if smoke else (value >= limit if higher_is_better else value <= limit)
         rows.append(Row(name, measured, limit_text, ok))
 
+    def ratio(name: str, slow: float, fast: float, slow_name: str, fast_name: str,
+              limit: float, higher_is_better: bool) -> None:
+        value = slow / fast
+        target(name, value, limit, f"{slow_name} {_shown(slow)} / {fast_name} {_shown(fast)} "
+               f"= {value:.2f}x", f"{'>=' if higher_is_better else '<='} {limit:g}x",
+               higher_is_better)
+
+    checker = shutil.which("check-jsonschema", path=str(BIN)) or shutil.which("check-jsonschema")
+    if not checker and not smoke:
+        sys.exit("bench: check-jsonschema is not installed (pip install '.[bench]')")
+    schema = ROOT / "schemas" / "conversation.schema.json"
+    grammar = ROOT / "grammar" / "dialplan.lark"
+
     with tempfile.TemporaryDirectory(prefix="dialplan-bench-") as tmp:
         work = Path(tmp)
+        cache = work / "cache"
         example = work / EXAMPLE.name
         shutil.copy(EXAMPLE, example)
         compiled = work / "delivery-window.json"
         subprocess.run([dialplan, "compile", str(example), "-o", str(compiled)], check=True)
-        schema = ROOT / "schemas" / "conversation.schema.json"
 
-        # 1. one file, against bare Python and against check-jsonschema
+        # 1. one file, as pre-commit checks it: changed since the last check
         commands = {
-            "python -c pass": [sys.executable, "-c", "pass"],
-            "dialplan check (30 lines)": [dialplan, "check", str(example)],
+            "python": [sys.executable, "-c", "pass"],
+            "check": [dialplan, "check", "--cache-dir", str(cache), str(example)],
+            "uncached": [dialplan, "check", "--no-cache", str(example)],
         }
-        checker = BIN / "check-jsonschema"
-        if checker.exists() or shutil.which("check-jsonschema"):
-            commands["check-jsonschema (same JSON)"] = [
-                tool("check-jsonschema"), "--schemafile", str(schema), str(compiled)]
-        elif not smoke:
-            sys.exit("bench: check-jsonschema is not installed (pip install '.[bench]')")
-        medians = side_by_side(commands, runs, work)
-        base, ours = medians["python -c pass"], medians["dialplan check (30 lines)"]
-        target("1a. one file vs `python -c pass`", ours / base, 6.0,
-               f"{ours * 1e3:.1f} ms vs {base * 1e3:.1f} ms = {ours / base:.2f}x", "<= 6x", False)
-        if "check-jsonschema (same JSON)" in medians:
-            theirs = medians["check-jsonschema (same JSON)"]
-            target("1b. check-jsonschema / dialplan check", theirs / ours, 3.0,
-                   f"{theirs * 1e3:.1f} ms / {ours * 1e3:.1f} ms = {theirs / ours:.2f}x",
-                   ">= 3x", True)
+        if checker:
+            commands["check-jsonschema"] = [checker, "--schemafile", str(schema), str(compiled)]
+        medians = side_by_side(commands, runs, work, before={"check": changing(example)})
+        ratio("1a. one changed file / `python -c pass`", medians["check"], medians["python"],
+              "check", "python", 6.0, False)
+        if checker:
+            ratio("1b. check-jsonschema / one changed file", medians["check-jsonschema"],
+                  medians["check"], "check-jsonschema", "check", 3.0, True)
         else:
-            rows.append(Row("1b. check-jsonschema / dialplan check", "not installed", ">= 3x",
-                            None))
+            rows.append(Row("1b. check-jsonschema / one changed file", "not installed",
+                            ">= 3x", None))
+        rows.append(Row("1c. (--no-cache) / `python -c pass`",
+                        f"check {_shown(medians['uncached'])} / python "
+                        f"{_shown(medians['python'])} = "
+                        f"{medians['uncached'] / medians['python']:.2f}x", "-", None))
 
-        # 2. one big file: throughput, linearity, memory
+        # 2. one big file: against Lark's own parse and check-jsonschema, linearity, memory
         small = big_file(work / "small.call", lines_small)
         big = big_file(work / "big.call", lines_big)
-        medians = side_by_side({"small": [dialplan, "check", str(small)],
-                                "big": [dialplan, "check", str(big)]}, big_runs, work)
-        rate = lines_big / medians["big"]
-        target(f"2a. {lines_big:,}-line file", rate, 30_000,
-               f"{medians['big']:.2f} s = {rate:,.0f} lines/s", ">= 30,000 lines/s", True)
-        ratio = medians["big"] / medians["small"]
-        target(f"2b. {lines_big:,} / {lines_small:,} lines", ratio, 11.0,
-               f"{medians['big']:.2f} s / {medians['small']:.2f} s = {ratio:.2f}x", "<= 11x",
-               False)
-        memory = peak_rss_mb([dialplan, "check", str(big)], work)
-        target(f"2c. peak memory, {lines_big:,} lines", memory, 300.0, f"{memory:.0f} MB",
+        big_json = work / "big.json"
+        subprocess.run([dialplan, "compile", str(big), "-o", str(big_json)], check=True)
+        commands = {
+            "check": [dialplan, "check", "--no-cache", str(big)],
+            "small": [dialplan, "check", "--no-cache", str(small)],
+            "lark": [sys.executable, "-c", LARK_PARSE, str(grammar), str(big)],
+        }
+        if checker:
+            commands["check-jsonschema"] = [checker, "--schemafile", str(schema), str(big_json)]
+        medians = side_by_side(commands, big_runs, work)
+        ratio(f"2a. {lines_big:,} lines / Lark's LALR parse", medians["check"], medians["lark"],
+              "check", "lark", 1.5, False)
+        if checker:
+            ratio(f"2b. check-jsonschema / {lines_big:,} lines", medians["check-jsonschema"],
+                  medians["check"], "check-jsonschema", "check", 3.0, True)
+        else:
+            rows.append(Row(f"2b. check-jsonschema / {lines_big:,} lines", "not installed",
+                            ">= 3x", None))
+        ratio(f"2c. {lines_big:,} / {lines_small:,} lines", medians["check"], medians["small"],
+              "big", "small", 11.0, False)
+        memory = peak_rss_mb([dialplan, "check", "--no-cache", str(big)], work)
+        target(f"2d. peak memory, {lines_big:,} lines", memory, 300.0, f"{memory:.0f} MB",
                "<= 300 MB", False)
 
-        # 3. many files on every core
+        # 3. and 4. many files: the cache, and every core
         folder = many_files(work / "many", file_count)
-        medians = side_by_side({"1 job": [dialplan, "check", "--jobs", "1", str(folder)],
-                                f"{jobs} jobs": [dialplan, "check", "--jobs", str(jobs),
-                                                 str(folder)]}, big_runs, work)
-        speedup = medians["1 job"] / medians[f"{jobs} jobs"]
-        target(f"3. {file_count:,} files, --jobs {jobs} vs 1", speedup, 1.7,
-               f"{medians['1 job']:.2f} s / {medians[f'{jobs} jobs']:.2f} s = {speedup:.2f}x",
-               ">= 1.7x", True)
+        cold, warm = work / "cold-cache", work / "warm-cache"
+        run([dialplan, "check", "--cache-dir", str(warm), str(folder)], cwd=work)
+        commands = {
+            "first": [dialplan, "check", "--cache-dir", str(cold), str(folder)],
+            "cached": [dialplan, "check", "--cache-dir", str(warm), str(folder)],
+            "jobs 1": [dialplan, "check", "--no-cache", "--jobs", "1", str(folder)],
+            "jobs default": [dialplan, "check", "--no-cache", str(folder)],
+        }
+        medians = side_by_side(commands, big_runs, work,
+                               before={"first": lambda: shutil.rmtree(cold, ignore_errors=True)})
+        ratio(f"3. {file_count:,} files: first check / cached re-check", medians["first"],
+              medians["cached"], "first", "cached", 10.0, True)
+        ratio(f"4. {file_count:,} files: --jobs 1 / --jobs default ({jobs})", medians["jobs 1"],
+              medians["jobs default"], "jobs 1", "default", 1.7, True)
 
-        # 4. what the success path imports
+        # 5. what the success path imports
         heavy = sorted(imported_modules(dialplan, example) & set(HEAVY))
-        rows.append(Row("4. heavy imports on the success path", ", ".join(heavy) or "none",
+        rows.append(Row("5. heavy imports on the success path", ", ".join(heavy) or "none",
                         "none", None if smoke else not heavy))
 
     print(f"dialplan bench ({'smoke' if smoke else 'full'}): Python "
@@ -228,14 +282,18 @@ def main() -> int:
           f"({big_runs} for big inputs)")
     width = max(len(r.target) for r in rows)
     measured_width = max(len(r.measured) for r in rows)
-    print(f"{'target':<{width}}  {'measured':<{measured_width}}  {'limit':<18}  result")
+    print(f"{'target':<{width}}  {'measured':<{measured_width}}  {'limit':<10}  result")
     for row in rows:
         verdict = {True: "ok", False: "MISSED", None: "-"}[row.ok]
-        print(f"{row.target:<{width}}  {row.measured:<{measured_width}}  {row.limit:<18}  "
+        print(f"{row.target:<{width}}  {row.measured:<{measured_width}}  {row.limit:<10}  "
               f"{verdict}")
     if options.smoke:
         print(json.dumps({"smoke": True, "rows": len(rows)}))
     return 1 if any(row.ok is False for row in rows) else 0
+
+
+def _shown(seconds: float) -> str:
+    return f"{seconds * 1e3:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ values that hold one are judged after substitution, at compile time) and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .records import field, record
 from typing import Callable, Iterable, Mapping
 
 from . import planrules, routee, rules, values
@@ -35,7 +35,7 @@ from .statements import PLAN_STATEMENTS as STATEMENTS
 from .statements import MENU_STATEMENTS
 
 
-@dataclass
+@record(frozen=False)
 class Overrides:
     """Values given on the command line (`--to`, `--from`) that replace the
     script's. Each is a `Statement` built by `override_statement`."""
@@ -66,14 +66,14 @@ def override_statement(name: str, value: str, origin: str) -> Statement:
     return Statement(span, Word(span, name), tuple(args))
 
 
-@dataclass
+@record(frozen=False)
 class _Voice:
     language: str | None
     gender: str | None
     span: Span
 
 
-@dataclass
+@record(frozen=False)
 class Setting:
     """A call setting's value and the statement that gave it."""
 
@@ -81,7 +81,7 @@ class Setting:
     statement: Statement
 
 
-@dataclass
+@record(frozen=False)
 class Scope:
     """What `Checker.enter_block` saves: the block being read, the voice
     in force, and whether it is in a menu's branch."""
@@ -825,7 +825,7 @@ class Checker:
                     found.get("format"), found.get("record_url"), found.get("machine"), spans)
 
 
-@dataclass
+@record(frozen=False)
 class _PendingDial:
     """A dial whose `from` may come from the conversation's sender, known
     only once the whole script (and any --from) has been read."""

@@ -15,10 +15,11 @@ import sys
 import click
 
 from . import __version__
-from .cli_support import (EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, Bounded, FileProblem,
-                          InternalError, check_argument, collect_files, connection_options,
-                          default_format, diagnostic_printer, display_name, emit_reports,
-                          exit_for, format_options, guarded, load_config, parse_vars, read,
+from .checking import finish
+from .cli_support import (EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, Bounded, FileConfigurations,
+                          FileProblem, InternalError, as_click, check_argument, collect_files,
+                          connection_options, default_format, diagnostic_printer, display_name,
+                          format_options, guarded, load_config, parse_vars, read,
                           show_script_errors, signing_secret, source_text, var_source, write)
 
 __all__ = ["main", "EXIT_FINDINGS", "EXIT_INTERNAL", "EXIT_USAGE", "FileProblem",
@@ -43,31 +44,28 @@ def main(ctx: click.Context) -> None:
 @format_options
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Files checked in parallel (default: one per core).")
+@click.option("--no-cache", is_flag=True,
+              help="Check every file, and remember nothing for the next run.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), envvar="DIALPLAN_CACHE_DIR",
+              help="Where to remember files already checked (default: .dialplan_cache).")
 def check(paths: tuple[str, ...], output_format: str | None, max_errors: int | None,
           warnings_as_errors: bool | None, config_path: str | None, color: str,
-          jobs: int | None) -> None:
+          jobs: int | None, no_cache: bool, cache_dir: str | None) -> None:
     """Check .call files (directories are searched for *.call).
 
     Reports every problem with its file, line and column. Exits 1 when any
-    file has errors (or warnings, with --warnings-as-errors).
+    file has errors (or warnings, with --warnings-as-errors). Files that
+    have not changed since the last run are not checked again (see
+    docs/checking.md, "The cache").
     """
-    from .batch import Failure, check_files
+    from .checking import run_check
 
-    config = load_config(config_path)
-    files = collect_files(paths, "*.call")
-    if not files:
-        click.echo("dialplan: no .call files found", err=True)
-        return
-    items = [(path, display_name(path), read(path) if path == "-" else None) for path in files]
-    reports = check_files(items, config, jobs=jobs)
-    for failure in (r for r in reports if isinstance(r, Failure)):
-        if failure.unreadable:
-            raise FileProblem(failure.error)
-        raise InternalError(f"internal error while checking {failure.name}: {failure.error}")
-    emit_reports(reports, output_format or default_format(), color,
-                 max_errors or config.max_errors)
-    exit_for(reports, config.warnings_as_errors if warnings_as_errors is None
-             else warnings_as_errors)
+    code = as_click(lambda: run_check(
+        paths, output_format=output_format, max_errors=max_errors,
+        warnings_as_errors=warnings_as_errors, config_path=config_path, color=color, jobs=jobs,
+        no_cache=no_cache, cache_dir=cache_dir, echo=click.echo))
+    if code:
+        sys.exit(code)
 
 
 #: What `validate --kind` takes (validator.KIND_CHOICES, which a test holds
@@ -96,25 +94,27 @@ def validate(paths: tuple[str, ...], output_format: str | None, max_errors: int 
     from .diagnostics import FileReport
     from .validator import validate_json
 
-    config = load_config(config_path)
+    configs = FileConfigurations(config_path)
     files = collect_files(paths, "*.json")
     if not files:
         click.echo("dialplan: no .json files found", err=True)
         return
     output_format = output_format or default_format()
     reports = []
+    by_name = {}
     for path in files:
         data = read(path)
         name = display_name(path)
+        config = by_name[name] = configs(path)
         report = guarded("validating", name,
                          lambda: validate_json(data, name, config=config, kind=kind))
         if output_format in ("text", "concise") and report.kind is not None:
             click.echo(f"{name}: {report.judged_as}")
         reports.append(FileReport(name, source_text(data), report.diagnostics))
-    emit_reports(reports, output_format, color,
-                 max_errors or config.max_errors)
-    exit_for(reports, config.warnings_as_errors if warnings_as_errors is None
-             else warnings_as_errors)
+    code = finish(configs.checking, reports, output_format, color, max_errors,
+                  warnings_as_errors, by_name, click.echo)
+    if code:
+        sys.exit(code)
 
 
 @main.command(name="compile")
@@ -148,7 +148,7 @@ def compile_command(path: str, output: str | None, to: str | None, sender: str |
     from .emitter import to_json
     from .render import TextRenderer, summary, use_color
 
-    config = load_config(config_path)
+    config = load_config(config_path, path)
     values = parse_vars(variables)
     check_argument("--to", to)
     check_argument("--from", sender)
@@ -322,7 +322,7 @@ def call_command(path: str, to: str | None, recipients: str | None, variables: t
     problem = placing.overwrite_problem(path, options)
     if problem:
         raise click.UsageError(problem)
-    config = load_config(config_path)
+    config = load_config(config_path, path)
     if recipients:
         if not calling_hours and config.calling_hours:
             from .calls.hours import HoursError, parse_window
@@ -565,7 +565,7 @@ def serve_command(paths: tuple[str, ...], host: str, port: int, variables: tuple
     one JSON object a line, on standard error; a problem found before
     (secret, scripts, address) is a plain message. Needs
     DIALPLAN_SIGNING_SECRET, the secret the scripts were compiled with, and
-    the `serve` extra: pip install 'dialplan[serve]'.
+    the `serve` extra (from a clone of dialplan: pip install '.[serve]').
     """
     secret = signing_secret()
     try:
@@ -574,7 +574,8 @@ def serve_command(paths: tuple[str, ...], host: str, port: int, variables: tuple
         from .menus.server import ListenError, run_server
     except ModuleNotFoundError as error:
         raise click.UsageError(f"`dialplan serve` needs Starlette and uvicorn ({error}); "
-                               "install them with: pip install 'dialplan[serve]'") from None
+                               "install them from a clone of dialplan with: "
+                               "pip install '.[serve]'") from None
     bundles = _bundles(paths, secret, variables)
     try:
         started = run_server(bundles, secret, host=host, port=port, log_level=log_level,
@@ -892,8 +893,8 @@ def diff_command(paths: tuple[str, ...], git_ref: str | None, output_format: str
 def lsp_command() -> None:
     """Run the language server for editors (Language Server Protocol over stdio).
 
-    Needs the `lsp` extra: pip install 'dialplan[lsp]'. Editor set-up is in
-    the README, "Editor support".
+    Needs the `lsp` extra (from a clone of dialplan: pip install '.[lsp]').
+    Editor set-up is in the README, "Editor support".
     """
     try:
         from .editor.lsp import main as serve
@@ -901,5 +902,5 @@ def lsp_command() -> None:
         if (error.name or "").partition(".")[0] not in ("pygls", "lsprotocol", "cattrs", "attrs"):
             raise
         raise click.UsageError(f"`dialplan lsp` needs pygls ({error}); install it with: "
-                               "pip install 'dialplan[lsp]'") from None
+                               "pip install '.[lsp]' in a clone of dialplan") from None
     serve()

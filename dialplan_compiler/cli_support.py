@@ -2,7 +2,8 @@
 take, reading and writing files as a command does (a problem is one line
 and exit 2), configuration, and turning a bug into exit 3.
 
-Imported by every command, `check` too: it imports nothing but click."""
+Imported by every command: it imports nothing but click (and checking.py,
+which `check` shares with launch.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from typing import Any, Callable
 
 import click
 
-from . import __version__
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-FORMATS = ("text", "concise", "json", "sarif", "github")
+from .checking import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, FORMATS
+
+EXIT_OK = 0
 
 
 class InternalError(click.ClickException):
@@ -35,21 +36,15 @@ class FileProblem(click.ClickException):
 # --- files -------------------------------------------------------------------------------
 
 def collect_files(paths: tuple[str, ...], pattern: str) -> list[str]:
-    from .files import ReadError, collect_inputs
+    from .checking import collect_files as collect
 
-    try:
-        return collect_inputs(paths, pattern)
-    except ReadError as error:
-        raise FileProblem(str(error)) from None
+    return as_click(lambda: collect(paths, pattern))
 
 
 def read(path: str) -> bytes:
-    from .files import ReadError, read_input
+    from .checking import read as read_path
 
-    try:
-        return read_input(path)
-    except ReadError as error:
-        raise FileProblem(str(error)) from None
+    return as_click(lambda: read_path(path))
 
 
 def write(path: str | os.PathLike, data: str | bytes) -> None:
@@ -62,7 +57,9 @@ def write(path: str | os.PathLike, data: str | bytes) -> None:
 
 
 def display_name(path: str) -> str:
-    return "<stdin>" if path == "-" else path
+    from .checking import display_name as name
+
+    return name(path)
 
 
 def source_text(data: bytes) -> str:
@@ -73,18 +70,48 @@ def source_text(data: bytes) -> str:
 
 # --- configuration and arguments ------------------------------------------------------------
 
-def load_config(path: str | None):
-    from .config import ConfigError, find_config, load_config as load
-    from .render import TextRenderer, use_color
+def load_config(path: str | None, file: str = "-"):
+    """The configuration of `file` (`-`: of the current directory), or the
+    one at `path` if given; a problem with it ends the command (exit 2)."""
+    configs = FileConfigurations(path)
+    config = configs(file)
+    for report in configs.reports():  # its unknown keys and codes: warnings, shown once
+        diagnostic_printer("auto")(list(report.diagnostics), report.source)
+    return config
+
+
+class FileConfigurations:
+    """Each file's configuration for a command (checking.Configurations): a
+    configuration that cannot be used is shown, and the command exits 2."""
+
+    def __init__(self, override: str | None) -> None:
+        from .checking import Configurations
+
+        self.checking = Configurations(override)
+        self.found = self.checking.found
+
+    def __call__(self, path: str):
+        return as_click(lambda: self.checking(path))
+
+    def reports(self) -> list:
+        return self.checking.reports()
+
+
+def as_click(work: Callable[[], Any]) -> Any:
+    """Run `work`, showing a checking.Problem the way click shows its errors."""
+    from .checking import Problem
 
     try:
-        return load(path or find_config(os.getcwd()))
-    except ConfigError as error:
-        renderer = TextRenderer(use_color(sys.stderr))
-        click.echo(renderer.render(error.diagnostic, error.source), err=True)
-        sys.exit(EXIT_USAGE)
-    except (OSError, UnicodeDecodeError) as error:
-        raise click.UsageError(f"cannot read configuration {path}: {error}") from None
+        return work()
+    except Problem as problem:
+        if problem.shown is not None:
+            click.echo(problem.shown, err=True)
+            sys.exit(problem.exit_code)
+        if problem.usage:
+            raise click.UsageError(problem.message) from None
+        if problem.exit_code == EXIT_INTERNAL:
+            raise InternalError(problem.message) from None
+        raise FileProblem(problem.message) from None
 
 
 def parse_vars(values: tuple[str, ...]) -> dict[str, str]:
@@ -189,34 +216,6 @@ def guarded(action: str, name: str, work: Callable[[], Any],
 
 # --- output ------------------------------------------------------------------------------
 
-def default_format() -> str:
-    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
-
-
-def emit_reports(reports: list, output_format: str, color: str, max_errors: int) -> None:
-    from .render import TextRenderer, render_concise, summary, use_color
-
-    if output_format == "text":
-        renderer = TextRenderer(use_color(sys.stdout, color))
-        text = renderer.render_reports(reports, max_errors=max_errors)
-        if text:
-            click.echo(text)
-        click.echo(summary(reports))
-    elif output_format == "concise":
-        click.echo(render_concise(reports), nl=False)
-        click.echo(summary(reports))
-    else:
-        from .formats import render_report
-
-        click.echo(render_report(output_format, reports, tool_version=__version__), nl=False)
-
-
-def exit_for(reports: list, warnings_as_errors: bool) -> None:
-    diagnostics = [d for r in reports for d in r.diagnostics]
-    if any(d.is_error for d in diagnostics) or (warnings_as_errors and diagnostics):
-        sys.exit(EXIT_FINDINGS)
-
-
 def diagnostic_printer(color: str) -> Callable[[list, Any], None]:
     """Print diagnostics to standard error, each with its source: `sources`
     is the text of all, or a dict of texts by file name."""
@@ -257,8 +256,8 @@ def format_options(command):
         click.option("--warnings-as-errors", is_flag=True, default=None,
                      help="Exit 1 on warnings too."),
         click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
-                     help="Configuration file (default: .dialplan.toml or pyproject.toml "
-                          "found from the current directory up)."),
+                     help="Configuration file for every file (default: for each file, the "
+                          ".dialplan.toml or pyproject.toml closest to it)."),
         click.option("--color", type=click.Choice(("auto", "always", "never")), default="auto",
                      help="Colour in text output (auto honours NO_COLOR and FORCE_COLOR)."),
     ]

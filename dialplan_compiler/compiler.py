@@ -12,7 +12,7 @@ from typing import Any, Mapping, NamedTuple
 
 from . import rules, schemas
 from .checker import Overrides, check, override_statement
-from .config import Config, ignored_lines, suppressed
+from .config import Config, ignore_comment_warnings, ignored_lines, suppressed
 from .diagnostics import Diagnostic, has_errors, sort_diagnostics
 from .emitter import emit
 from .nodes import Span
@@ -201,6 +201,7 @@ def _pipeline(source: str | bytes, filename: str, *, variables: dict[str, str] |
     if ignores:  # comments in the script speak for the script's lines, not --var's
         diagnostics = [d for d in diagnostics
                        if d.span.file != filename or not suppressed(d, ignores)]
+        diagnostics.extend(ignore_comment_warnings(parsed.module.comments, filename))
     if has_errors(diagnostics):
         return Result(None, sort_diagnostics(diagnostics))
     bundle = None

@@ -1,8 +1,11 @@
 """Project configuration, the way linters do it.
 
-Looked for from the current directory upwards: the first `.dialplan.toml`
-(keys at the top level) or `pyproject.toml` with a `[tool.dialplan]` table
-wins; `.dialplan.toml` before `pyproject.toml` in the same directory.
+Each file is checked with the configuration closest to it: looking from the
+file's own folder upwards, and no further than the repository root (a folder
+holding `.git`), the first `.dialplan.toml` (keys at the top level) or
+`pyproject.toml` with a `[tool.dialplan]` table wins; `.dialplan.toml`
+before `pyproject.toml` in the same directory. `--config FILE` overrides it
+for every file.
 
     [tool.dialplan]
     select = ["DP"]                 # codes or prefixes of warnings to report
@@ -15,16 +18,17 @@ wins; `.dialplan.toml` before `pyproject.toml` in the same directory.
     timezone = "Europe/Athens"      # … for rows whose number has no time zone
 
 `select` and `ignore` apply to warnings only: an error means Routee would
-reject the call, and no setting makes that go away. Unknown keys, values of
-the wrong type and codes that do not exist are errors that name the file and
-line.
+reject the call, and no setting makes that go away. Invalid TOML and values
+of the wrong type are errors (DP011) that name the file and line; an unknown
+key, a code that does not exist and an error code in `ignore` are warnings
+(DP330), since the rest of the file still means what it says.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from .records import record
 from typing import TYPE_CHECKING, Any, Iterable
 
 from . import rules
@@ -38,7 +42,7 @@ if TYPE_CHECKING:
 FILENAMES = (".dialplan.toml", "pyproject.toml")
 
 
-@dataclass(frozen=True)
+@record
 class Config:
     select: tuple[str, ...] = ("DP",)
     ignore: tuple[str, ...] = ()
@@ -50,6 +54,9 @@ class Config:
     max_presses_to_dial: int | None = None
     calling_hours: str | None = None
     timezone: str | None = None
+    #: DP330 warnings about the file itself (unknown keys and codes), and its text.
+    warnings: tuple[Diagnostic, ...] = ()
+    source: str | None = None
 
     def keeps(self, diagnostic: Diagnostic) -> bool:
         """Whether a diagnostic is reported under this configuration."""
@@ -77,21 +84,83 @@ _TYPE_NAMES = {list: "a list of rule codes", bool: "true or false", str: "a stri
 
 
 def find_config(start: str | os.PathLike) -> Path | None:
+    """The configuration file for files in folder `start`: the closest one
+    from there upwards, stopping at the repository root."""
+    found = _find_in(os.path.realpath(start), {})
+    if found is None:
+        return None
+    from pathlib import Path
+
+    return Path(found)
+
+
+def _find_in(folder: str, memo: dict[str, str | None]) -> str | None:
     # os.path rather than pathlib: this runs on every check, and importing
-    # pathlib costs more than the walk itself.
-    folder = os.path.realpath(start)
+    # pathlib costs more than the walk itself. `memo` remembers each folder's
+    # answer, so that many files in a tree cost one walk.
+    walked = []
+    found = None
     while True:
-        for name in FILENAMES:
-            candidate = os.path.join(folder, name)
-            if os.path.isfile(candidate) and (name != "pyproject.toml" or
-                                              _has_tool_table(candidate)):
+        if folder in memo:
+            found = memo[folder]
+            break
+        walked.append(folder)
+        found = _config_here(folder)
+        parent = os.path.dirname(folder)
+        if found is not None or parent == folder or os.path.exists(os.path.join(folder, ".git")):
+            break
+        folder = parent
+    for each in walked:
+        memo[each] = found
+    return found
+
+
+def _config_here(folder: str) -> str | None:
+    for name in FILENAMES:
+        candidate = os.path.join(folder, name)
+        if os.path.isfile(candidate) and (name != "pyproject.toml" or
+                                          _has_tool_table(candidate)):
+            return candidate
+    return None
+
+
+def _shown(path: str) -> str:
+    """`path` as diagnostics name it: relative to the current directory when inside it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith(os.pardir) else relative
+
+
+class Configurations:
+    """The configuration of each file, as `dialplan check` finds it: the
+    file given with `--config` for every file, else the closest one to each
+    file (see the module's docstring). Each configuration file is read
+    once; `load_config`'s ConfigError passes through."""
+
+    def __init__(self, override: str | os.PathLike | None = None) -> None:
+        self.override = override
+        self._folders: dict[str, str | None] = {}
+        self._loaded: dict[str | None, Config] = {}
+
+    def for_file(self, path: str) -> Config:
+        """The configuration of file `path` (`-`, standard input: the current directory's)."""
+        if self.override is not None:
+            return self._load(os.fspath(self.override))
+        folder = os.getcwd() if path == "-" else os.path.dirname(os.path.realpath(path))
+        return self._load(_find_in(folder, self._folders))
+
+    def _load(self, found: str | None) -> Config:
+        if found not in self._loaded:
+            if found is None:
+                self._loaded[found] = Config()
+            else:
                 from pathlib import Path
 
-                return Path(candidate)
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return None
-        folder = parent
+                self._loaded[found] = load_config(Path(_shown(found)))
+        return self._loaded[found]
+
+    def used(self) -> list[Config]:
+        """The configurations read so far, in the order first needed."""
+        return list(self._loaded.values())
 
 
 def _has_tool_table(path: str) -> bool:
@@ -132,21 +201,28 @@ def load_config(path: Path | None) -> Config:
     if not isinstance(table, dict):
         raise _error(path, text, 1, 1, "[tool.dialplan] must be a table")
     values: dict[str, Any] = {}
+    warnings: list[Diagnostic] = []
     for key, value in table.items():
         line, column = _locate(text, key, section)
         expected = _KEYS.get(key)
         if expected is None:
-            raise _error(path, text, line, column, f"unknown configuration key '{key}'",
-                         help="the keys are: " + ", ".join(_KEYS))
+            warnings.append(_warning(path, text, line, column,
+                                     f"unknown configuration key '{key}' (ignored)",
+                                     help="the keys are: " + ", ".join(_KEYS)))
+            continue
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise _error(path, text, line, column,
                          f"'{key}' must be {_TYPE_NAMES[expected]}, not {value!r}")
         if expected is list:
             for code in value:
-                if not isinstance(code, str) or not _is_code_prefix(code):
+                if not isinstance(code, str):
                     raise _error(path, text, line, column,
-                                 f"'{code}' in '{key}' is not a rule code or prefix",
-                                 help="run `dialplan rules` for the codes, e.g. DP304 or DP3")
+                                 f"'{key}' must be {_TYPE_NAMES[list]}, not {value!r}")
+                problem = code_problem(code, prefix=True, ignoring=key == "ignore")
+                if problem:
+                    where = _locate_code(text, code, line, column)
+                    warnings.append(_warning(path, text, *where, f"'{code}' in '{key}' {problem}",
+                                             help=_CODE_HELP, width=len(code) + 2))
             value = tuple(value)
         values[key] = value
     for key in ("max-errors", "max-presses-to-dial"):
@@ -157,7 +233,37 @@ def load_config(path: Path | None) -> Config:
                   warnings_as_errors=values.get("warnings-as-errors", False),
                   default_sender=values.get("from"), max_errors=values.get("max-errors", 50),
                   path=path, max_presses_to_dial=values.get("max-presses-to-dial"),
-                  calling_hours=values.get("calling-hours"), timezone=values.get("timezone"))
+                  calling_hours=values.get("calling-hours"), timezone=values.get("timezone"),
+                  warnings=tuple(warnings), source=text)
+
+
+_CODE_HELP = "run `dialplan rules` for the codes, e.g. DP304 or DP3"
+
+
+def code_problem(code: str, *, prefix: bool, ignoring: bool) -> str | None:
+    """What is wrong with a rule code (or, with `prefix`, a code prefix such
+    as DP3) in `select`, `ignore` or an ignore comment; None if nothing."""
+    matching = [rule for name, rule in rules.RULES.items() if name.startswith(code)] \
+        if re.fullmatch(r"DP\d{0,3}" if prefix else r"DP\d{3}", code) else []
+    if not matching:
+        return f"is not a rule code{' or prefix' if prefix else ''} (ignored)"
+    if ignoring and all(rule.severity is Severity.ERROR for rule in matching):
+        what = f"{code} is an error" if code in rules.RULES else f"every {code}xx rule is an error"
+        return (f"has no effect: {what}, and errors cannot be ignored (Routee would reject "
+                "the call)")
+    return None
+
+
+def _locate_code(text: str, code: str, line: int, column: int) -> tuple[int, int]:
+    """Line and column of the quoted `code` in the list that starts at line
+    `line`: the first line from there on that holds it."""
+    lines = text.splitlines()
+    for number in range(line, len(lines) + 1):
+        for quote in '"\'':
+            found = lines[number - 1].find(f"{quote}{code}{quote}")
+            if found != -1:
+                return number, found + 1
+    return line, column
 
 
 def _deepest(text: str, limit: int = 100) -> tuple[int, int]:
@@ -177,11 +283,6 @@ def _deepest(text: str, limit: int = 100) -> tuple[int, int]:
     return 1, 1
 
 
-def _is_code_prefix(code: str) -> bool:
-    return any(rule.startswith(code) for rule in rules.RULES) and re.fullmatch(r"DP\d{0,3}", code) \
-        is not None
-
-
 def _locate(text: str, key: str, section: str | None) -> tuple[int, int]:
     """Line and column of `key = …` (inside `section`, if given): tomllib
     keeps no positions, so find the key in the text."""
@@ -199,15 +300,25 @@ def _locate(text: str, key: str, section: str | None) -> tuple[int, int]:
 
 def _error(path: Path, text: str, line: int, column: int, message: str,
            help: str | None = None) -> ConfigError:
+    return ConfigError(rules.BAD_CONFIG(_key_span(path, text, line, column), message,
+                                        help=help), text)
+
+
+def _warning(path: Path, text: str, line: int, column: int, message: str,
+             help: str | None = None, width: int | None = None) -> Diagnostic:
+    return rules.UNKNOWN_SETTING(_key_span(path, text, line, column, width), message, help=help)
+
+
+def _key_span(path: Path, text: str, line: int, column: int, width: int | None = None) -> Span:
     line_text = text.splitlines()[line - 1] if 0 < line <= len(text.splitlines()) else ""
-    end = column + max(1, len(line_text[column - 1:].split("=")[0].rstrip()))
-    span = Span(str(path), line, column, line, end)
-    return ConfigError(rules.BAD_CONFIG(span, message, help=help), text)
+    if width is None:
+        width = max(1, len(line_text[column - 1:].split("=")[0].rstrip()))
+    return Span(str(path), line, column, line, column + width)
 
 
 # --- suppression comments -----------------------------------------------------------
 
-_IGNORE = re.compile(r"#\s*dialplan:\s*ignore(?:\[([A-Z0-9,\s]*)\])?")
+_IGNORE = re.compile(r"#\s*dialplan:\s*ignore(?:\[([^\]]*)\])?")
 
 
 def ignored_lines(comments: Iterable) -> dict[int, frozenset[str] | None]:
@@ -220,6 +331,27 @@ def ignored_lines(comments: Iterable) -> dict[int, frozenset[str] | None]:
             codes = match.group(1)
             found[comment.span.line] = (frozenset(c.strip() for c in codes.split(",") if c.strip())
                                         if codes is not None else None)
+    return found
+
+
+def ignore_comment_warnings(comments: Iterable, file: str) -> list[Diagnostic]:
+    """DP330 for each code in a `# dialplan: ignore[…]` comment that is no
+    rule code, or is an error's (which no comment silences)."""
+    found = []
+    for comment in comments:
+        match = _IGNORE.search(comment.text)
+        if not match or not match.group(1):
+            continue
+        start = match.start(1)
+        for code in re.finditer(r"[^,\s]+", match.group(1)):
+            problem = code_problem(code.group(), prefix=False, ignoring=True)
+            if problem:
+                column = comment.span.column + start + code.start()
+                span = Span(file, comment.span.line, column, comment.span.line,
+                            column + len(code.group()))
+                found.append(rules.UNKNOWN_SETTING(
+                    span, f"'{code.group()}' in this ignore comment {problem}",
+                    help=_CODE_HELP))
     return found
 
 

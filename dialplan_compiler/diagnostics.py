@@ -9,7 +9,7 @@ the mechanical `fixes` an editor can apply.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from .records import field, record
 from enum import Enum
 from typing import Iterable
 
@@ -24,13 +24,13 @@ class Severity(str, Enum):
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Related:
     span: Span
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Fix:
     """A mechanical fix: write `replacement` in place of the text at `span`
     (editors offer it as a quick fix)."""
@@ -39,7 +39,7 @@ class Fix:
     replacement: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Diagnostic:
     code: str
     severity: Severity
@@ -59,7 +59,7 @@ class Diagnostic:
         return (self.span.file, self.span.line, self.span.column, self.code)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FileReport:
     """The diagnostics of one checked file, with its text for snippets."""
 

@@ -14,7 +14,7 @@ reported at the line and column of the script.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from .records import field, record
 from typing import Any
 
 from .model import (Callback, Collect, Deferred, Dial, MachineDetection, Pause, Plan, Play, Say,
@@ -24,7 +24,7 @@ from .nodes import Span
 Path = tuple[Any, ...]
 
 
-@dataclass
+@record(frozen=False)
 class Emitted:
     payload: dict[str, Any]
     #: JSON path (as a tuple of keys and indices) → the span that produced it.

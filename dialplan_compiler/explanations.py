@@ -225,17 +225,15 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         mode="json"),
     "DP011": _x(
         """The configuration file (.dialplan.toml, or the [tool.dialplan]
-        table of pyproject.toml, the first found from the current directory
-        upwards) cannot be used: invalid TOML, an unknown key, a value of
-        the wrong type, or a rule code that does not exist. This is about
-        dialplan itself, not Routee: rather than guess and check with
-        settings you did not mean, dialplan stops and names the file and
-        line. The keys are select, ignore, warnings-as-errors, from and
-        max-errors; select and ignore take codes or code prefixes (DP304,
-        DP3), not rule names, and apply to warnings only, since an error
-        means Routee would reject the call.""",
-        'ignore = ["alphanumeric-sender"]\n',
-        'ignore = ["DP304"]\n',
+        table of pyproject.toml, the closest to the checked file from its
+        folder upwards) cannot be used: invalid TOML, or a value of the
+        wrong type. This is about dialplan itself, not Routee: rather than
+        guess and check with settings you did not mean, dialplan stops and
+        names the file and line. warnings-as-errors is true or false,
+        max-errors a whole number, from a string, and select and ignore
+        lists of codes or code prefixes (DP304, DP3).""",
+        'warnings-as-errors = "yes"\n',
+        'warnings-as-errors = true\n',
         mode="config"),
     "DP012": _x(
         f"""Blocks nest at most {MAX_NESTING} deep. The block of a menu and
@@ -249,7 +247,6 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         inside it are left out. Flatten the flow: ask fewer questions in a
         row, or hand the caller over to another flow with handoff.""",
         _DEEP_MENUS, _TWO_MENUS),
-
     # --- DP1xx: statements and arguments -------------------------------------------
     "DP101": _x(
         """The line starts with a name that is not a statement of the .call
@@ -856,6 +853,19 @@ EXPLANATIONS: Mapping[str, Explanation] = MappingProxyType({
         '  say "For sales press 1. For support press 2."\n'
         '  on 1 { say "Sales." }\n  on 2 { say "Support." }\n' + _ENDS),
 
+    "DP330": _x(
+        """A setting that does nothing: a configuration key dialplan does not
+        know (a typo, or a key of another tool), a code in select, ignore or
+        a `# dialplan: ignore[…]` comment that is no rule's code (rule names
+        such as alphanumeric-sender are not codes: `dialplan rules` lists
+        the codes), or an error's code in ignore. Errors cannot be ignored:
+        an error means Routee would reject the call, so no setting hides it.
+        This is about dialplan itself, not Routee; the rest of the
+        configuration still applies, so this is a warning naming the file,
+        line and column, not a stop. Fix the spelling, or
+        remove the code.""",
+        'say "Hello." in en-GB repeat 2 interruptible  # dialplan: ignore[DP399]\n',
+        'say "Hello." in en-GB repeat 2 interruptible  # dialplan: ignore[DP307]\n'),
     # --- DP4xx: decompiling JSON ----------------------------------------------------
     "DP401": _x(
         """dialplan decompile turns a JSON payload into a .call script, and

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any, Mapping
 
@@ -39,6 +39,7 @@ from . import routee, signing
 from .model import (Again, Ask, Back, Collect, Deferred, Handoff, MachineDetection, Menu,
                     Pause, Plan, Play, Say, Script, fill_template, template_names)
 from .nodes import Span
+from .records import replace
 
 #: Overrides the longest eventUrl a call may have (routee.MAX_URL_LENGTH,
 #: an assumption: Routee documents no limit).

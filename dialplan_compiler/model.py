@@ -17,7 +17,8 @@ verbs Routee runs.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+
+from .records import field, record
 from typing import Mapping, Union
 
 from .nodes import Span
@@ -76,28 +77,28 @@ def template_names(template: str) -> list[str]:
     return [m.group(1) for m in _TEMPLATE.finditer(template) if m.group(1) is not None]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Target:
     kind: str          # "phone" | "sip" | "viber", Routee's field names
     address: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Callback:
     url: str
     strategy: str      # "OnChange" | "OnCompletion"
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MachineDetection:
     strategy: str      # "Hangup" | "Continue"
     event_url: str | None
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Say:
     span: Span
     text: str
@@ -108,7 +109,7 @@ class Say:
     spans: Mapping[str, Span] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Play:
     span: Span
     url: str
@@ -117,14 +118,14 @@ class Play:
     spans: Mapping[str, Span] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Pause:
     span: Span
     seconds: int
     spans: Mapping[str, Span] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Collect:
     span: Span
     event_url: str
@@ -133,7 +134,7 @@ class Collect:
     spans: Mapping[str, Span] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Dial:
     span: Span
     sender: str
@@ -151,7 +152,7 @@ class Dial:
 Verb = Union[Say, Play, Pause, Collect, Dial]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Choice:
     """One `on …` of a menu: exact `keys` ("1", "12", "*"), or `any` entry
     of `length` digits (0: any length)."""
@@ -163,7 +164,7 @@ class Choice:
     length: int | None = None  # `on any N digits`; 0 for `on any digits`
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Menu:
     """A question: its prompt, how to wait, and where each answer leads.
     `id` is the id of the plan that asks it first (its position in the tree
@@ -183,7 +184,7 @@ class Menu:
     spans: Mapping[str, Span] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Again:
     """`again`: ask `menu` once more (or run its `timeout` once its tries
     are used up)."""
@@ -192,7 +193,7 @@ class Again:
     menu: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Back:
     """`back`: ask `menu`, the menu whose branch asked this one, afresh
     (from its first try: going back is the caller's choice, not a miss)."""
@@ -201,7 +202,7 @@ class Back:
     menu: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Handoff:
     """`handoff URL within D`: `dialplan serve` asks URL for the rest of
     the call and answers Routee with it."""
@@ -211,7 +212,7 @@ class Handoff:
     within_ms: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Ask:
     """`ask URL within D vars NAME… { on CHOICE { … } … }`: `dialplan serve`
     posts the call's context to URL and takes the branch of the choice it
@@ -226,7 +227,7 @@ class Ask:
     vars: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Report:
     """`report to URL`: when `dialplan serve` answers the plan, it posts
     what the caller chose to URL, in the background."""
@@ -235,7 +236,7 @@ class Report:
     url: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Plan:
     name: str
     verbs: tuple[Verb, ...]
@@ -247,7 +248,7 @@ class Plan:
     reports: tuple[Report, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Script:
     """A checked program: the call's settings and its plans (main first)."""
 

@@ -1,6 +1,6 @@
 """The syntax tree of a `.call` file.
 
-Every node is a frozen dataclass that carries the `Span` it was parsed from,
+Every node is a frozen record (records.py) that carries the `Span` it was parsed from,
 so that every later stage (checker, emitter, formatter) can point back at the
 source. The tree is generic on purpose: a `Statement` is a name, a list of
 arguments and an optional block, and only the checker knows what a `say` or a
@@ -9,7 +9,7 @@ arguments and an optional block, and only the checker knows what a `say` or a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .records import record
 from typing import NamedTuple, Union
 
 
@@ -48,7 +48,7 @@ class Span(NamedTuple):
         return cls(file, line, column, line, column + 1, start, start + 1)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Node:
     span: Span
 
@@ -56,7 +56,7 @@ class Node:
 # --- arguments ---------------------------------------------------------------
 # A bare atom is classified once, when the tree is built; see `classify_atom`.
 
-@dataclass(frozen=True, slots=True)
+@record
 class Word(Node):
     """A bare word: a keyword (`repeat`, `on`), a language (`en-GB`), or
     anything that is not a number, duration or phone number."""
@@ -64,13 +64,13 @@ class Word(Node):
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Integer(Node):
     text: str
     value: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Duration(Node):
     """`45s`, `2m`, `1h`, `1m30s`, `500ms`, kept in milliseconds so that the
     checker can say *why* `500ms` is not allowed instead of rounding it."""
@@ -79,21 +79,21 @@ class Duration(Node):
     milliseconds: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Phone(Node):
     """A bare `+`-prefixed number such as `+302101234567`."""
 
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Placeholder(Node):
     """`{name}` inside a string; its span covers the braces."""
 
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class String(Node):
     """A double-quoted string.
 
@@ -125,26 +125,26 @@ Argument = Union[Word, Integer, Duration, Phone, String]
 
 # --- structure -----------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@record
 class Block(Node):
     statements: tuple[Statement, ...]
     open: Span
     close: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Statement(Node):
     name: Word
     args: tuple[Argument, ...]
     block: Block | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Comment(Node):
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Module(Node):
     """A whole `.call` file."""
 

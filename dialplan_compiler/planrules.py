@@ -12,13 +12,13 @@ in JSON): a `Wording` holds them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .records import field, record
 from typing import Any, Sequence
 
 from . import rules
 
 
-@dataclass
+@record(frozen=False)
 class BlockState:
     """What the checker has gathered of the plan (or menu prompt, or
     timeout) whose statements it is reading."""
@@ -36,7 +36,7 @@ class BlockState:
     block_end: Any = None
 
 
-@dataclass(frozen=True)
+@record
 class Verb:
     """Where one verb is: `at` for a diagnostic about it, `whole` for a
     note that points at it (a span or a JSON path)."""
@@ -45,7 +45,7 @@ class Verb:
     whole: Any
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     """A broken rule, at a place the caller gave (`at`, and each related
     note's place)."""
@@ -58,7 +58,7 @@ class Finding:
     related: tuple[tuple[Any, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Wording:
     """How a dialect names the things the rules talk about."""
 

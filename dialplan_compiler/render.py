@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from dataclasses import dataclass
+from .records import record
 from functools import lru_cache
-from typing import IO, Iterable, Mapping
+from typing import IO, Callable, Iterable, Mapping
 
 from .diagnostics import Diagnostic, FileReport, Severity, printable, source_lines
 from .nodes import Span
@@ -53,7 +53,7 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-@dataclass(frozen=True)
+@record
 class _Mark:
     span: Span
     label: str | None
@@ -151,17 +151,21 @@ class TextRenderer:
 
     # --- whole reports -------------------------------------------------------------
 
-    def render_reports(self, reports: Iterable[FileReport], *, max_errors: int | None = None,
+    def render_reports(self, reports: Iterable[FileReport], *,
+                       max_errors: int | Callable[[str], int] | None = None,
                        sources: Mapping[str, str | None] | None = None) -> str:
-        """Every report's diagnostics; `sources`, the texts of all files by
+        """Every report's diagnostics, at most `max_errors` per file (or that
+        function of the file's name); `sources`, the texts of all files by
         name, lets a diagnostic show spans in files other than its report's."""
         reports = list(reports)
         others = dict(sources) if sources is not None else \
             {report.path: report.source for report in reports}
         blocks = []
+        limit = max_errors
         for report in reports:
             diagnostics = list(report.diagnostics)
             hidden = 0
+            max_errors = limit(report.path) if callable(limit) else limit
             if max_errors is not None and len(diagnostics) > max_errors:
                 hidden = len(diagnostics) - max_errors
                 diagnostics = diagnostics[:max_errors]

@@ -13,14 +13,14 @@ Codes never change meaning once released. The families:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .records import record
 from typing import Iterable
 
 from .diagnostics import Diagnostic, Fix, Related, Severity
 from .nodes import Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Rule:
     code: str
     severity: Severity
@@ -125,6 +125,8 @@ NO_OTHERWISE = _rule("DP321", W, "menu-without-otherwise", "a menu with no `othe
 SILENT_LAST_TRY = _rule("DP322", W, "tries-end-in-silence", "a menu asked again whose last try ends the call without a word")
 DIAL_TOO_DEEP = _rule("DP323", W, "dial-too-deep", "more key presses to reach a `dial` than `max-presses-to-dial` allows")
 PROMPT_OUTLASTS_WAIT = _rule("DP324", W, "say-longer-than-wait", "a `say` in a menu's question that takes longer to say than the menu waits for an answer")
+# DP33x: the configuration itself
+UNKNOWN_SETTING = _rule("DP330", W, "unknown-setting", "a configuration key or rule code dialplan does not know, or an error asked to be ignored")
 
 # DP4xx: decompiling JSON
 NOT_EXPRESSIBLE = _rule("DP401", E, "not-expressible", "a JSON field or value that the .call language cannot write, so decompile cannot keep it")

@@ -11,7 +11,7 @@ jsonschema is imported only when a payload is validated.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .records import record
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SchemaError:
     """One place where a payload breaks its schema."""
 

@@ -34,7 +34,7 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass, replace
+from .records import record, replace
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
@@ -68,7 +68,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
 
 # --- what a document is ------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class Kind:
     """A kind of JSON document, judged against its own schema."""
 
@@ -126,7 +126,7 @@ def recognise(payload: Any, asked: str = "auto") -> Kind:
     return DIALPLAN if schemas.schema_for(payload) == resources.DIALPLAN else BODY
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ValidationReport(FileReport):
     """A `FileReport` that also says what the document was judged as
     (None when it is not JSON)."""

@@ -123,14 +123,40 @@ def url_path(url: str) -> str:
 def phone(text: str, span: Span, what: str, report: Report) -> str | None:
     """An E.164 number that can exist, in E.164 form; warns when no network
     has it."""
-    import phonenumbers
-
     compact = re.sub(r"[\s\-.()]", "", text)
     if not re.fullmatch(r"\+[0-9]+", compact):
         report(rules.BAD_PHONE(
             span, f"{what} '{text}' is not an E.164 phone number",
             help="write it with + and the country code, e.g. +302101234567"))
         return None
+    verdict = judged_phones.get(compact) if judged_phones is not None else None
+    if verdict is None:
+        verdict = _judge_phone(compact)
+        if judged_phones is not None:
+            judged_phones.put(compact, verdict)
+    kind, detail, e164 = verdict
+    if kind in _PHONE_PROBLEMS:
+        rule, message, hint = _PHONE_PROBLEMS[kind]
+        report(rule(span, f"{what} '{text}' {message.format(detail)}", help=hint))
+    return e164  # None when it cannot exist
+
+
+#: What `phone` says of a number that is not assigned, by verdict.
+_PHONE_PROBLEMS = {
+    "impossible": (rules.BAD_PHONE, "cannot exist: {}",
+                   "check the number: E.164 is + country code + national number, "
+                   "without the trunk 0"),
+    "unassigned": (rules.UNASSIGNED_PHONE, "is not assigned in the numbering plan of {}",
+                   "it has a possible length but no network uses that range; "
+                   "check for a typo"),
+}
+
+
+def _judge_phone(compact: str) -> tuple[str, str, str | None]:
+    """What the numbering plans say of `+digits`: ("impossible", why, None),
+    ("unassigned", "+CC (REGION)", E.164) or ("assigned", "", E.164)."""
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(compact, None)
     except phonenumbers.NumberParseException:
@@ -139,26 +165,79 @@ def phone(text: str, span: Span, what: str, report: Report) -> str | None:
               else phonenumbers.ValidationResult.INVALID_COUNTRY_CODE)
     if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
         if reason == phonenumbers.ValidationResult.INVALID_COUNTRY_CODE:
-            problem = "no country has that calling code"
-        else:
-            region = phonenumbers.region_code_for_country_code(number.country_code)
-            length = {phonenumbers.ValidationResult.TOO_SHORT: "too short",
-                      phonenumbers.ValidationResult.TOO_LONG: "too long"}.get(
-                          reason, "the wrong length")
-            problem = f"{length} for +{number.country_code} ({region})"
-        report(rules.BAD_PHONE(
-            span, f"{what} '{text}' cannot exist: {problem}",
-            help="check the number: E.164 is + country code + national number, "
-                 "without the trunk 0"))
-        return None
+            return "impossible", "no country has that calling code", None
+        region = phonenumbers.region_code_for_country_code(number.country_code)
+        length = {phonenumbers.ValidationResult.TOO_SHORT: "too short",
+                  phonenumbers.ValidationResult.TOO_LONG: "too long"}.get(
+                      reason, "the wrong length")
+        return "impossible", f"{length} for +{number.country_code} ({region})", None
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if not phonenumbers.is_valid_number(number):
         region = phonenumbers.region_code_for_country_code(number.country_code)
-        report(rules.UNASSIGNED_PHONE(
-            span, f"{what} '{text}' is not assigned in the numbering plan of "
-                  f"+{number.country_code} ({region})",
-            help="it has a possible length but no network uses that range; "
-                 "check for a typo"))
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return "unassigned", f"+{number.country_code} ({region})", e164
+    return "assigned", "", e164
+
+
+class JudgedPhones:
+    """Verdicts on phone numbers kept in `folder`, one file each, so that a
+    check whose numbers were all judged before never imports phonenumbers
+    (the largest import of a check). A file is named by a digest of the
+    number and of the installed phonenumbers (its numbering plans change
+    with its version), so the folder holds no numbers in plain sight, and
+    an upgrade judges every number anew. A damaged file is judged again."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self.edition = _phonenumbers_edition()
+
+    def _path(self, compact: str) -> str:
+        import hashlib
+        import os
+
+        digest = hashlib.blake2b(f"{self.edition}\0{compact}".encode(), digest_size=16)
+        return os.path.join(self.folder, digest.hexdigest())
+
+    def get(self, compact: str) -> tuple[str, str, str | None] | None:
+        try:
+            with open(self._path(compact), encoding="utf-8") as handle:
+                kind, detail, e164 = handle.read().split("\n")
+        except (OSError, UnicodeDecodeError, ValueError):
+            return None
+        if kind not in ("impossible", "unassigned", "assigned") or \
+                (e164 == "") != (kind == "impossible"):
+            return None
+        return kind, detail, e164 or None
+
+    def put(self, compact: str, verdict: tuple[str, str, str | None]) -> None:
+        import os
+
+        path = self._path(compact)
+        temporary = f"{path}.{os.getpid()}.tmp"
+        try:
+            os.makedirs(self.folder, exist_ok=True)
+            with open(temporary, "w", encoding="utf-8") as handle:
+                handle.write("\n".join((verdict[0], verdict[1], verdict[2] or "")))
+            os.replace(temporary, path)
+        except OSError:
+            pass  # only a slower next run
+
+
+def _phonenumbers_edition() -> str:
+    """Identifies the installed phonenumbers without importing it: where it
+    is, and the size and time of its package file."""
+    import os
+    from importlib.util import find_spec
+
+    spec = find_spec("phonenumbers")
+    if spec is None or not spec.origin:
+        return "missing"
+    info = os.stat(spec.origin)
+    return f"{spec.origin}:{info.st_size}:{info.st_mtime_ns}"
+
+
+#: Where `phone` remembers its verdicts: set by the check cache (cache.py);
+#: None judges every number afresh.
+judged_phones: JudgedPhones | None = None
 
 
 def sip(value: str, span: Span, what: str, report: Report) -> str | None:

@@ -44,6 +44,13 @@ def no_signing_secret(monkeypatch):
     monkeypatch.delenv("DIALPLAN_SIGNING_SECRET", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def own_check_cache(tmp_path, monkeypatch):
+    """`dialplan check` remembers files in a cache folder: each test has its
+    own, so that no test sees another's entries or writes into the clone."""
+    monkeypatch.setenv("DIALPLAN_CACHE_DIR", str(tmp_path / "dialplan-cache"))
+
+
 @pytest.fixture
 def routee_env(tmp_path, monkeypatch) -> dict[str, str]:
     """Credentials in the environment, and the user's config and cache

@@ -29,8 +29,8 @@ def run(*args):
 
 def test_parallel_output_is_identical_and_in_order(tmp_path):
     root = _tree(tmp_path, 60)
-    one = run("check", "--jobs", "1", "--format", "concise", root)
-    two = run("check", "--jobs", "2", "--format", "concise", root)
+    one = run("check", "--no-cache", "--jobs", "1", "--format", "concise", root)
+    two = run("check", "--no-cache", "--jobs", "2", "--format", "concise", root)
     assert one.exit_code == two.exit_code == 1
     assert one.output == two.output
     files = [line.split(":")[0] for line in one.output.splitlines()[:-1]]

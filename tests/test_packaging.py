@@ -72,7 +72,7 @@ def test_wheel_holds_grammar_and_schemas(wheel):
     # The console script is declared.
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "dialplan = dialplan_compiler.cli:main" in text
+    assert "dialplan = dialplan_compiler.launch:main" in text
 
 
 CHILD = textwrap.dedent("""

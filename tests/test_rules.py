@@ -65,7 +65,7 @@ TRIGGERS: dict[str, tuple[object, tuple[str, dict], int, int]] = {
     "DP008": ('say "a {b c" in en-GB\n', CHECK, 1, 8),
     "DP009": (SAY + "\x01\n" * 60, CHECK, 52, 1),
     "DP010": ('{"verbs": [\n  {"type": "PAUSE", "duration": 1},\n]}\n', JSON, 2, 35),
-    "DP011": ('select = ["DP3"]\n  bogus = 1\n', CONFIG, 2, 3),
+    "DP011": ('select = ["DP3"]\n  max-errors = "ten"\n', CONFIG, 2, 3),
     #: 51 blocks one inside the other: the 51st '{' is too deep.
     "DP012": (SAY + "on 1 {\n" * 50 + "  on 2 {\n" + "}\n" * 51, CHECK, 52, 8),
     # DP1xx
@@ -145,6 +145,7 @@ TRIGGERS: dict[str, tuple[object, tuple[str, dict], int, int]] = {
     "DP324": ('voice en-GB\nmenu via "https://h.example.com/r" wait 1s {\n'
               '  say "For sales press 1. For support press 2."\n  on 1 { say "A." }\n}\n',
               CHECK, 3, 7),
+    "DP330": (SAY.rstrip("\n") + "  # dialplan: ignore[DP399]\n", CHECK, 1, 39),
     "DP220": ('{"verbs": [\n  {"type": "PAUSE", "length": 1}\n]}\n', JSON, 2, 21),
     # DP4xx: JSON given to `dialplan decompile`
     "DP401": ('{"verbs": [\n  {"type": "PAUSE", "duration": 2, "unit": "s"}\n]}\n', DECOMPILE,

@@ -540,22 +540,6 @@ class RouteeClient:
             raise MaybeSent(f"Routee's answer about {what} was not an object")
         return answer
 
-    def tracking_page(self, tracking_id: str, page: int = 0,
-                      size: int | None = None) -> dict[str, Any]:
-        """GET /voice/tracking/conversation/{trackingId}: one page (`content`,
-        `totalPages`, …) of the call's legs, each with its status."""
-        url = f"{self.api_url}{TRACKING_CONVERSATION_PATH}/{quote(tracking_id, safe='')}"
-        params = {"page": str(page), **({"size": str(size)} if size else {})}
-        response = self._send(lambda token: self._http.build_request(
-            "GET", url, params=params, headers={"Authorization": f"Bearer {token}"}))
-        try:
-            answer = self.redactor.value(response.json())
-        except ValueError:
-            raise MaybeSent("Routee's tracking answer was not JSON") from None
-        if not isinstance(answer, dict):
-            raise MaybeSent("Routee's tracking answer was not an object")
-        return answer
-
     def _send(self, build: Callable[[str], httpx.Request]) -> httpx.Response:
         token = self.token()
         response = self._once(build(token))

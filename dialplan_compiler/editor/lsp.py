@@ -191,7 +191,7 @@ class DialplanServer(LanguageServer):
         config = self.config_for(path)
         found: list[tuple[Diagnostic | None, lsp.Diagnostic]]
         if isinstance(config, ConfigError):
-            found = [(None, _config_diagnostic(config))]
+            found = [(None, _config_diagnostic(config.diagnostic))]
         elif isinstance(config, str):
             found = [(None, _top_diagnostic(config, "DP011"))]
         else:
@@ -204,6 +204,9 @@ class DialplanServer(LanguageServer):
                     f"{type(error).__name__}: {error} (please report it)", "internal"))]
             else:
                 found = [(d, _to_lsp(d, name, uri, index)) for d in result.diagnostics]
+                # what the configuration says of itself (DP330), as `dialplan check` shows it
+                found += [(None, _config_diagnostic(warning)) for warning in config.warnings
+                          if config.keeps(warning)]
         return found
 
     def publish(self, uri: str, *, fresh: bool = False) -> None:
@@ -412,13 +415,15 @@ def _top_diagnostic(message: str, code: str) -> lsp.Diagnostic:
                           source="dialplan")
 
 
-def _config_diagnostic(error: ConfigError) -> lsp.Diagnostic:
-    """A configuration `dialplan check` would refuse (exit 2): shown at the
-    top of the document, pointing at the place in the configuration file."""
-    found = error.diagnostic
+def _config_diagnostic(found: Diagnostic) -> lsp.Diagnostic:
+    """A problem with the configuration (one `dialplan check` would refuse,
+    exit 2, or a DP330 warning): shown at the top of the document, pointing
+    at the place in the configuration file."""
     span = found.span
     message = f"{span.file}:{span.line}:{span.column}: {_message(found)}"
     diagnostic = _top_diagnostic(message, found.code)
+    if not found.is_error:
+        diagnostic.severity = lsp.DiagnosticSeverity.Warning
     config_uri = from_fs_path(span.file)
     if config_uri:
         place = lsp.Range(lsp.Position(span.line - 1, span.column - 1),

@@ -381,5 +381,5 @@ def test_dialplan_lsp_without_pygls_says_how_to_install_it():
     done = _run("import sys\nsys.modules['pygls'] = None\n"
                 "from dialplan_compiler.cli import main\nmain()", "lsp")
     assert done.returncode == 2
-    assert "pip install 'dialplan[lsp]'" in done.stderr
+    assert "pip install '.[lsp]' in a clone of dialplan" in done.stderr
     assert "Traceback" not in done.stderr

@@ -256,12 +256,21 @@ async def test_project_configuration_is_honoured(client: LanguageClient, workdir
 
     broken = workdir / "broken-config"
     broken.mkdir()
-    (broken / ".dialplan.toml").write_text('ignore = ["DP999"]\n', encoding="utf-8")
+    (broken / ".dialplan.toml").write_text('max-errors = "ten"\n', encoding="utf-8")
     found = await open_document(client, broken / "sender.call", text)
     assert [d.code for d in found] == ["DP011"]
-    assert "'DP999' in 'ignore' is not a rule code" in found[0].message
+    assert "'max-errors' must be a whole number" in found[0].message
     assert found[0].related_information[0].location.uri == \
         (broken / ".dialplan.toml").as_uri()
+
+    # a setting that does nothing: the rest applies, and a warning points at it
+    typo = workdir / "typo-config"
+    typo.mkdir()
+    (typo / ".dialplan.toml").write_text('ignore = ["DP304"]\nbogus = 1\n', encoding="utf-8")
+    found = await open_document(client, typo / "sender.call", text)
+    assert [(d.code, d.severity) for d in found] == [("DP330", lsp.DiagnosticSeverity.Warning)]
+    assert "unknown configuration key 'bogus'" in found[0].message
+    assert found[0].related_information[0].location.range.start.line == 1
 
 
 async def test_ignore_comments_and_unreachable_verbs(client: LanguageClient, workdir: Path):
