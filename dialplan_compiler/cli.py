@@ -15,10 +15,10 @@ import sys
 import click
 
 from . import __version__
-from .checking import finish
+from .checking import default_format, finish
 from .cli_support import (EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, Bounded, FileConfigurations,
                           FileProblem, InternalError, as_click, check_argument, collect_files,
-                          connection_options, default_format, diagnostic_printer, display_name,
+                          connection_options, diagnostic_printer, display_name,
                           format_options, guarded, load_config, parse_vars, read,
                           show_script_errors, signing_secret, source_text, var_source, write)
 

@@ -40,7 +40,7 @@ def dialplan_without_serve_extra(*args: str) -> subprocess.CompletedProcess:
 def test_the_child_process_really_lacks_the_serve_extra():
     done = dialplan_without_serve_extra("serve", str(CLINIC), "--port", "0")
     assert done.returncode == 2
-    assert "pip install 'dialplan[serve]'" in done.stderr
+    assert "pip install '.[serve]'" in done.stderr
 
 
 def test_build_works_without_starlette_and_uvicorn(tmp_path):
