@@ -13,7 +13,7 @@ left over with `no_more_args`.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from .records import replace
 from typing import Callable, Mapping
 
 from . import rules, values
