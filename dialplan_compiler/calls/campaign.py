@@ -48,7 +48,7 @@ from ..nodes import Span
 from .client import REDACTED, ApiError, AuthError, MaybeSent, NotSent, RouteeClient
 from .hours import CallingHours, local_text, utc_text
 from .journal import OUTCOME_STATUSES, Entry, Journal, Reading, SendRule, next_send
-from .tracking import call_deadline, read_tracking
+from .tracking import DEADLINE_MARGIN, PollPolicy, call_deadline, read_tracking
 
 FINAL_STATUSES = routee.FINAL_STATUSES
 NOT_SENT = "not sent"
@@ -503,10 +503,10 @@ class FollowPolicy:
     `margin` and this run has looked at it at least `min_looks` times."""
 
     first: float = 0.5
-    factor: float = 1.5
-    cap: float = 15.0
+    factor: float = PollPolicy.factor
+    cap: float = PollPolicy.cap
     workers: int = 4
-    margin: float = 60.0
+    margin: float = DEADLINE_MARGIN
     min_looks: int = 3
     page_size: int | None = None
 
