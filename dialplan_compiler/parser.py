@@ -8,6 +8,10 @@ recursively, so blocks nest at most `MAX_NESTING` deep: a block deeper
 than that is reported (DP012) and left out of the tree, which is then never
 deeper than the limit, whatever the input.
 
+The tokens come from `fastparse`'s contextual lexer and, for a file without
+syntax errors, the parse from its LALR loop: both do what Lark's do, faster.
+A file with a syntax error is parsed again by Lark's own loop.
+
 Syntax errors do not stop the parse: the parser reports them and recovers
 (skips the offending token, closes blocks left open at the end of the file,
 drops the rest of a line with an unterminated string). Statements on a line
@@ -26,6 +30,7 @@ from functools import cache
 
 from . import rules
 from .diagnostics import Diagnostic
+from .fastparse import NotClean, clean_parser, contextual_lexer
 from .nodes import (Argument, Block, Comment, Duration, Integer, Module, Phone, Placeholder,
                     Span, Statement, String, Word)
 from .resources import grammar_path
@@ -351,9 +356,14 @@ def _backend():
         return standalone
     import lark
     import lark.exceptions
+    import lark.lexer
+    import lark.utils
 
     lark.UnexpectedCharacters = lark.exceptions.UnexpectedCharacters
     lark.UnexpectedToken = lark.exceptions.UnexpectedToken
+    # The names the generated module has at its top level, for fastparse.
+    lark.ContextualLexer, lark.LexerState = lark.lexer.ContextualLexer, lark.lexer.LexerState
+    lark.TextSlice = lark.utils.TextSlice
     return lark
 
 
@@ -375,10 +385,26 @@ def _lark():
         end = staticmethod(_build_statement)
 
     callbacks = {"LBRACE": _push_brace, "RBRACE": _pop_brace, "COMMENT": _collect_comment}
+    plugins = {"ContextualLexer": contextual_lexer(backend)}
     if hasattr(backend, "Lark_StandAlone"):
-        return backend.Lark_StandAlone(transformer=_Builder(), lexer_callbacks=callbacks)
+        return backend.Lark_StandAlone(transformer=_Builder(), lexer_callbacks=callbacks,
+                                       _plugins=plugins)
     return backend.Lark(_grammar_text(), parser="lalr", transformer=_Builder(),
-                        maybe_placeholders=False, lexer_callbacks=callbacks)
+                        maybe_placeholders=False, lexer_callbacks=callbacks, _plugins=plugins)
+
+
+def _parse_clean(text: str):
+    """The statements of `text`, by the fast loop for input without syntax
+    errors; raises NotClean when `text` has one."""
+    clean = _clean_parser(_lark())
+    if clean is None:
+        raise NotClean
+    return clean(text)
+
+
+@cache
+def _clean_parser(lark_parser):
+    return clean_parser(lark_parser, _backend())
 
 
 def generate_standalone() -> str:
@@ -446,6 +472,16 @@ def parse(text: str, file: str = "<string>") -> ParseResult:
     token = _context.set(ctx)
     try:
         try:
+            statements = _parse_clean(text)
+        except NotClean:
+            # Lark's own loop reports the syntax errors and recovers; it
+            # starts again from a clean state.
+            _context.reset(token)
+            ctx = _Context(file, text)
+            token = _context.set(ctx)
+        else:
+            return _parse_result(file, text, statements, ctx)
+        try:
             statements = _lark().parse(text, on_error=_on_error)
         except LarkError as error:
             if not ctx.diagnostics:  # a failure recovery had no answer for
@@ -456,6 +492,10 @@ def parse(text: str, file: str = "<string>") -> ParseResult:
             statements = None
     finally:
         _context.reset(token)
+    return _parse_result(file, text, statements, ctx)
+
+
+def _parse_result(file: str, text: str, statements, ctx: _Context) -> ParseResult:
     module = None
     if statements is not None:
         line = text.count("\n") + 1
