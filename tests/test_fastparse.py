@@ -1,7 +1,7 @@
-"""The fast contextual lexer (`dialplan_compiler/lexer.py`) gives the parser
-exactly the tokens Lark's own contextual lexer gives it: the same syntax
-tree, the same diagnostics at the same positions, the same recovery after
-errors, on examples, on hand-picked traps and on random token soup."""
+"""The fast contextual lexer and LALR loop (`dialplan_compiler/fastparse.py`)
+parse exactly as Lark's own lexer and loop do: the same syntax tree, the
+same diagnostics at the same positions, the same recovery after errors, on
+examples, on hand-picked traps and on random token soup."""
 
 from __future__ import annotations
 
