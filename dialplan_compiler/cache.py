@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from typing import Any
 
 from . import __version__
 from .config import Config
@@ -51,7 +52,7 @@ class Cache:
         self.folder = folder
         self.entries = os.path.join(folder, f"v{LAYOUT}")
         self.salt = _installation()
-        self._effective: dict[int, tuple[Config, str]] = {}  # each configuration's part of a key
+        self._effective: dict[int, tuple[Config, Any]] = {}  # each configuration's part of a key
         self._entries: dict[str, list] | None = None  # key → [time written, diagnostics]
         self._packs: list[str] = []
         self._new: dict[str, list] = {}
@@ -79,16 +80,19 @@ class Cache:
         return cache
 
     def key(self, data: bytes, name: str, config: Config) -> str:
-        import hashlib
-
         effective = self._effective.get(id(config))
         if effective is None or effective[0] is not config:
-            effective = self._effective[id(config)] = (config, repr((
-                config.select, config.ignore, config.default_sender,
-                str(config.path) if config.path else None)))
-        digest = hashlib.blake2b(digest_size=20)
-        digest.update(f"{self.salt}\0{name}\0{effective[1]}\0{len(data)}\0".encode(
-            "utf-8", "surrogateescape"))
+            from .digests import blake2b
+
+            # What every file under this configuration shares (the salt is a
+            # few kilobytes) is hashed once; each key continues a copy.
+            shared = blake2b(digest_size=20)
+            shared.update(f"{self.salt}\0{config.select!r}\0{config.ignore!r}\0"
+                          f"{config.default_sender!r}\0{config.path}\0".encode(
+                              "utf-8", "surrogateescape"))
+            effective = self._effective[id(config)] = (config, shared)
+        digest = effective[1].copy()
+        digest.update(f"{name}\0{len(data)}\0".encode("utf-8", "surrogateescape"))
         digest.update(data)
         return digest.hexdigest()
 

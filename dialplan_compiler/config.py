@@ -139,14 +139,28 @@ class Configurations:
     def __init__(self, override: str | os.PathLike | None = None) -> None:
         self.override = override
         self._folders: dict[str, str | None] = {}
+        self._real: dict[str, str] = {}
         self._loaded: dict[str | None, Config] = {}
 
     def for_file(self, path: str) -> Config:
         """The configuration of file `path` (`-`, standard input: the current directory's)."""
         if self.override is not None:
             return self._load(os.fspath(self.override))
-        folder = os.getcwd() if path == "-" else os.path.dirname(os.path.realpath(path))
+        if path == "-":
+            folder = os.getcwd()
+        elif os.path.islink(path):  # a link's configuration is its target's
+            folder = os.path.dirname(os.path.realpath(path))
+        else:
+            folder = self._resolved(os.path.dirname(path))
         return self._load(_find_in(folder, self._folders))
+
+    def _resolved(self, folder: str) -> str:
+        # The files of a folder share its resolved path: one realpath per
+        # folder rather than one per file (a walk of every parent, each time).
+        resolved = self._real.get(folder)
+        if resolved is None:
+            resolved = self._real[folder] = os.path.realpath(folder)
+        return resolved
 
     def _load(self, found: str | None) -> Config:
         if found not in self._loaded:

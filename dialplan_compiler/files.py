@@ -113,35 +113,62 @@ def source_text(data: bytes) -> str:
 
 def collect_inputs(paths: Iterable[str], pattern: str) -> list[str]:
     """The paths given, and the regular files matching `pattern` below the
-    directories given, in a stable order. A folder that cannot be listed is
-    a ReadError. (os and fnmatch rather than pathlib: this is on the path of
+    directories given, in a stable order (by the names of the folders under
+    the one given, then the file's). A folder that cannot be listed is a
+    ReadError. (os and fnmatch rather than pathlib: this is on the path of
     every check, and pathlib's import costs more than a small check.)"""
-    import fnmatch
-
-    def refuse(error: OSError) -> None:
-        raise ReadError(error.errno, _reason(error), error.filename)
-
     files: list[str] = []
     for raw in paths:
         if raw != "-" and os.path.isdir(raw):
-            found = []
-            for folder, _dirs, names in os.walk(raw, onerror=refuse):
-                for name in names:
-                    path = os.path.join(folder, name)
-                    if fnmatch.fnmatch(name, pattern) and _walk_takes(path):
-                        found.append(path)
-            files.extend(sorted(found, key=lambda p: os.path.relpath(p, raw).split(os.sep)))
+            files.extend(path for _, path in sorted(_walk(raw, pattern)))
         else:
             files.append(raw)  # named outright: read whatever it is
     return files
 
 
-def _walk_takes(path: str) -> bool:
+def _walk(top: str, pattern: str) -> list[tuple[tuple[str, ...], str]]:
+    """(the folder names from `top` and the file's name, the path) of each
+    file below `top` that a walk takes, as os.walk would find them: symbolic
+    links to folders are not followed. One scandir per folder: its entries
+    already know which are folders and regular files, where os.walk and a
+    stat of each file would ask the file system twice per file."""
+    import fnmatch
+    import re
+
+    matches = re.compile(fnmatch.translate(os.path.normcase(pattern))).match
+    found = []
+    pending: list[tuple[str, tuple[str, ...]]] = [(top, ())]
+    while pending:
+        folder, parts = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError as error:
+            raise ReadError(error.errno, _reason(error), error.filename) from None
+        for entry in entries:
+            if _is_folder(entry):
+                if not entry.is_symlink():
+                    pending.append((entry.path, parts + (entry.name,)))
+            elif matches(os.path.normcase(entry.name)) and _walk_takes(entry):
+                found.append((parts + (entry.name,), entry.path))
+    return found
+
+
+def _is_folder(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # as os.walk: what cannot be looked at is not a folder
+        return False
+
+
+def _walk_takes(entry: os.DirEntry) -> bool:
     """A file found in a walk is read if it is a regular file (through a
     symbolic link too). One that cannot even be looked at is taken, so that
     reading it reports why."""
     try:
-        return stat.S_ISREG(os.stat(path).st_mode)
+        if entry.is_file():
+            return True
+        return stat.S_ISREG(os.stat(entry.path).st_mode)
     except OSError:
         return True
 

@@ -191,10 +191,11 @@ class JudgedPhones:
         self.edition = _phonenumbers_edition()
 
     def _path(self, compact: str) -> str:
-        import hashlib
         import os
 
-        digest = hashlib.blake2b(f"{self.edition}\0{compact}".encode(), digest_size=16)
+        from .digests import blake2b
+
+        digest = blake2b(f"{self.edition}\0{compact}".encode(), digest_size=16)
         return os.path.join(self.folder, digest.hexdigest())
 
     def get(self, compact: str) -> tuple[str, str, str | None] | None:

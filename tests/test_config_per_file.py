@@ -89,6 +89,17 @@ def test_standard_input_uses_the_current_directorys_configuration(repo):
     assert done.returncode == 0 and concise(done) == [], done.stdout
 
 
+def test_files_of_one_folder_share_its_configuration_and_a_link_takes_its_targets(repo):
+    """The folder of a file is resolved once for all its files; a file that
+    is a symbolic link is configured where its target lives."""
+    (repo / "calls" / "deep" / "c.call").write_text(ALPHANUMERIC)
+    (repo / "linked.call").symlink_to(repo / "calls" / "a.call")   # ignores DP304 there
+    (repo / "calls" / "back.call").symlink_to(repo / "top.call")   # reports it there
+    done = dialplan("check", "--format", "concise", "top.call", "linked.call",
+                    "calls/back.call", "calls/deep/b.call", "calls/deep/c.call", cwd=repo)
+    assert [line.split(":")[0] for line in concise(done)] == ["top.call", "calls/back.call"]
+
+
 # --- settings that do nothing --------------------------------------------------------
 
 def test_unknown_key_and_codes_are_warnings_at_their_place(repo):

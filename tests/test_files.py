@@ -372,6 +372,44 @@ def test_a_fifo_named_outright_is_read(tmp_path):
     assert b"0 errors, 0 warnings in 1 file" in done.stdout
 
 
+def test_a_walk_orders_by_folder_names_then_file_name(tmp_path):
+    """By path components, not by the path's text: `a-b.call` comes after the
+    folder `a` even though "-" sorts before "/"."""
+    for name in ("z.call", "a-b.call", "a/y.call", "a/b/x.call", "a/b/notes.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(SCRIPT.read_bytes())
+    found = files.collect_inputs([str(tmp_path)], "*.call")
+    assert [os.path.relpath(p, tmp_path) for p in found] == \
+        ["a/b/x.call", "a/y.call", "a-b.call", "z.call"]
+    assert files.collect_inputs([str(tmp_path / "a"), str(tmp_path / "z.call")], "*.call") == \
+        [str(tmp_path / "a" / "b" / "x.call"), str(tmp_path / "a" / "y.call"),
+         str(tmp_path / "z.call")]
+
+
+def test_a_walk_follows_links_to_files_not_to_folders(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "elsewhere.call").write_bytes(SCRIPT.read_bytes())
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "own.call").write_bytes(SCRIPT.read_bytes())
+    (tree / "folder-link.call").symlink_to(outside)     # a folder, whatever its name
+    (tree / "loop").symlink_to(tree)                    # followed, it would never end
+    (tree / "file-link.call").symlink_to(outside / "elsewhere.call")
+    done = cli_process("check", str(tree))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().splitlines()[-1] == "0 errors, 0 warnings in 2 files"
+
+
+def test_a_dangling_link_in_a_walk_is_reported_not_skipped(tmp_path):
+    (tmp_path / "ok.call").write_bytes(SCRIPT.read_bytes())
+    (tmp_path / "gone.call").symlink_to(tmp_path / "nowhere.call")
+    done = cli_process("check", str(tmp_path))
+    assert done.returncode == 2
+    assert done.stderr.decode().splitlines() == \
+        [f"dialplan: cannot read {tmp_path / 'gone.call'}: No such file or directory"]
+
+
 def limited_memory() -> None:
     """An old build read a device until it ran out of memory: keep that to
     this process, not the machine."""
