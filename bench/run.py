@@ -174,8 +174,8 @@ def main() -> int:
     runs = options.runs or (3 if smoke else 21)
     big_runs = options.runs or (1 if smoke else 5)
     # A round of the 2,000-file commands takes seconds, and two cores of a
-    # shared machine change speed within one: five rounds left the --jobs
-    # ratio a matter of luck (1.49x to 1.70x in consecutive runs), eleven
+    # shared machine change speed within one: with five rounds the --jobs
+    # ratio of one build was 1.60x in one run and 1.49x in the next; eleven
     # cost a minute more.
     many_runs = options.runs or (1 if smoke else 11)
     lines_big, lines_small = (2_000, 200) if smoke else (100_000, 10_000)

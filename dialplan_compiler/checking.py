@@ -53,22 +53,19 @@ class Configurations:
         self.found = Found(override)
 
     def __call__(self, path: str):
+        from .config import ConfigError
+
         try:
             return self.found.for_file(path)
-        except (OSError, UnicodeDecodeError) as error:
-            raise Problem(f"cannot read the configuration for {path}: {error}", EXIT_USAGE,
-                          usage=True) from None
-        except Exception as error:
-            # Imported here, not before the call: this runs once per file.
-            from .config import ConfigError
-
-            if not isinstance(error, ConfigError):
-                raise
+        except ConfigError as error:
             from .render import TextRenderer, use_color
 
             renderer = TextRenderer(use_color(sys.stderr))
             raise Problem(error.diagnostic.message, EXIT_USAGE,
                           shown=renderer.render(error.diagnostic, error.source)) from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise Problem(f"cannot read the configuration for {path}: {error}", EXIT_USAGE,
+                          usage=True) from None
 
     def reports(self) -> list:
         """A report for each configuration file used that has warnings of

@@ -133,9 +133,7 @@ def _walk(top: str, pattern: str) -> list[tuple[tuple[str, ...], str]]:
     already know which are folders and regular files, where os.walk and a
     stat of each file would ask the file system twice per file."""
     import fnmatch
-    import re
 
-    matches = re.compile(fnmatch.translate(os.path.normcase(pattern))).match
     found = []
     pending: list[tuple[str, tuple[str, ...]]] = [(top, ())]
     while pending:
@@ -149,7 +147,7 @@ def _walk(top: str, pattern: str) -> list[tuple[tuple[str, ...], str]]:
             if _is_folder(entry):
                 if not entry.is_symlink():
                     pending.append((entry.path, parts + (entry.name,)))
-            elif matches(os.path.normcase(entry.name)) and _walk_takes(entry):
+            elif fnmatch.fnmatch(entry.name, pattern) and _walk_takes(entry):
                 found.append((parts + (entry.name,), entry.path))
     return found
 
