@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import time
+
+import pytest
 from click.testing import CliRunner
 
 from dialplan_compiler import batch, cli
 from dialplan_compiler.config import Config
+from dialplan_compiler.diagnostics import FileReport
 
 SOURCES = [
     'from +302101234567\nto +306912345678\nsay "Hello {n}." in en-GB\n',
@@ -38,23 +43,80 @@ def test_parallel_output_is_identical_and_in_order(tmp_path):
     assert one.output.splitlines()[-1] == "60 errors, 15 warnings in 60 files"
 
 
-def test_large_batches_are_checked_in_worker_processes(tmp_path, monkeypatch):
-    import os
+def _items(root):
+    return [(str(p), str(p), None) for p in sorted(root.rglob("*.call"))]
 
-    from dialplan_compiler.diagnostics import FileReport
 
-    root = _tree(tmp_path, 40)
-    items = [(str(p), str(p), None) for p in sorted(root.rglob("*.call"))]
+def _slow_check_naming_its_process(item, config):
+    # Slow enough that every process gets chunks to check.
+    time.sleep(0.01)
+    return FileReport(item[1], str(os.getpid()), ())
 
-    def report_pid(item, config):
-        return FileReport(str(os.getpid()), None, ())
 
-    # Workers are forked after this patch, so they inherit it.
-    monkeypatch.setattr(batch, "_check_one", report_pid)
-    parallel = {r.path for r in batch.check_files(items, Config(), jobs=2)}
-    assert str(os.getpid()) not in parallel and len(parallel) >= 1
-    sequential = {r.path for r in batch.check_files(items, Config(), jobs=1)}
-    assert sequential == {str(os.getpid())}
+def test_large_batches_are_checked_here_and_in_forked_processes(tmp_path, monkeypatch):
+    items = _items(_tree(tmp_path, 40))
+    # Forked processes inherit this patch.
+    monkeypatch.setattr(batch, "_check_one", _slow_check_naming_its_process)
+    parallel = batch.check_files(items, Config(), jobs=2)
+    assert [r.path for r in parallel] == [name for _, name, _ in items]
+    processes = {r.source for r in parallel}
+    assert str(os.getpid()) in processes and len(processes) == 2
+    sequential = batch.check_files(items, Config(), jobs=1)
+    assert {r.source for r in sequential} == {str(os.getpid())}
+
+
+def test_the_chunks_of_a_process_that_died_are_checked_here(tmp_path, monkeypatch):
+    (tmp_path / "calls").mkdir()
+    items = _items(_tree(tmp_path / "calls", 40))
+    here = os.getpid()
+    died = tmp_path / "died"
+
+    def die_when_forked(item, config):
+        if os.getpid() != here:
+            died.write_text(item[1])
+            os._exit(9)
+        return _slow_check_naming_its_process(item, config)
+
+    monkeypatch.setattr(batch, "_check_one", die_when_forked)
+    reports = batch.check_files(items, Config(), jobs=2)
+    assert died.exists()  # the forked process did take a chunk
+    assert [r.path for r in reports] == [name for _, name, _ in items]
+    assert {r.source for r in reports} == {str(here)}
+
+
+def test_an_interrupted_check_stops_the_forked_processes(tmp_path, monkeypatch):
+    items = _items(_tree(tmp_path, 40))
+    here = os.getpid()
+    forked = []
+
+    def fork():
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    def interrupted_here(item, config):
+        if os.getpid() == here:
+            raise KeyboardInterrupt
+        return _slow_check_naming_its_process(item, config)
+
+    real_fork = os.fork
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(batch, "_check_one", interrupted_here)
+    with pytest.raises(KeyboardInterrupt):
+        batch.check_files(items, Config(), jobs=3)
+    assert len(forked) == 2
+    for pid in forked:  # stopped and reaped: no process is left behind
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
+def test_without_fork_a_pool_gives_the_same_reports(tmp_path):
+    items = _items(_tree(tmp_path, 20))
+    chunks = [[(item, Config())] for item in items]
+    pooled = batch._check_in_pool(chunks, 2)
+    assert pooled == batch.check_files(items, Config(), jobs=1)
+    assert sum(len(r.diagnostics) for r in pooled) > 0
 
 
 def test_a_crash_in_a_worker_is_an_internal_error_naming_the_file(tmp_path, monkeypatch):
