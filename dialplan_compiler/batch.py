@@ -92,7 +92,8 @@ def check_files(items: Sequence[Item], config: Config | Callable[[str], Config],
     """Check `(path, display name, bytes or None to read the path)` items,
     each with `config`, or with `config(path)` when it is a function; the
     results come back in the same order. With a `cache`, files it remembers
-    are not checked again, and what is checked is remembered."""
+    are not checked again, and what is checked is remembered. More than one
+    job forks this process: a caller that runs threads passes `jobs=1`."""
     jobs = jobs or default_jobs()
     results: list[FileReport | Failure | None] = [None] * len(items)
     work: list[tuple[int, Item, Config, str | None]] = []
