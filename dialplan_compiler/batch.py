@@ -146,10 +146,9 @@ def _check_forked(chunks: list[list[tuple[Item, Config]]], jobs: int
     checked, pickled, once the pipe is empty. This process checks chunks too
     instead of managing a pool: on 2 cores a pool's third busy process (its
     manager threads, the results it unpickles as they arrive, the
-    concurrent.futures import) took what the second worker gained; side by
-    side, 2,000 files ran 1.74x and 1.98x faster than `--jobs 1` this way,
-    1.57x and 1.61x with a ProcessPoolExecutor. A chunk whose results never
-    arrive (its process was killed) is checked here at the end."""
+    concurrent.futures import) took what the second worker gained
+    (measured in docs/performance.md). A chunk whose results never arrive
+    (its process was killed) is checked here at the end."""
     import pickle
 
     from . import compiler  # noqa: F401 - imported once here, not once per forked process
